@@ -1,0 +1,28 @@
+/**
+ * The PII attributes Veil knows. Each is encrypted on its own in the vault; downstream systems see
+ * only the names of the attributes an inquiry has and opaque vault tokens, never the values.
+ */
+export const PII_ATTRIBUTES = [
+  'nameFirst',
+  'nameMiddle',
+  'nameLast',
+  'birthdate',
+  'addressStreet1',
+  'addressStreet2',
+  'addressCity',
+  'addressSubdivision',
+  'addressPostalCode',
+  'addressCountryCode',
+  'emailAddress',
+  'phoneNumber',
+  'identificationNumber',
+  'identificationType',
+  'documentFiles',
+  'selfieFiles',
+] as const;
+
+export type PiiAttribute = (typeof PII_ATTRIBUTES)[number];
+
+export function isPiiAttribute(name: string): name is PiiAttribute {
+  return (PII_ATTRIBUTES as readonly string[]).includes(name);
+}

@@ -1,0 +1,135 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { renderEventsCatalog } from './catalog';
+import { ContractViolation, createEvent, decodeEvent, encodeEvent } from './codec';
+import { EVENT_CONTRACTS, TOPICS, contractsForTopic, effectiveRetentionMs } from './registry';
+import { InquiryCreated, InquiryCreatedTopic } from './topics/inquiry-created';
+
+const intake = contractsForTopic(InquiryCreatedTopic.name);
+
+function envelope(
+  overrides: Record<string, unknown> = {},
+  data: unknown = InquiryCreated.example.data,
+): string {
+  return JSON.stringify({
+    eventId: 'evt-1',
+    eventType: 'inquiry.created',
+    eventVersion: 1,
+    occurredAt: '2026-11-25T10:00:00.000Z',
+    producer: 'upstream',
+    organizationId: 'org_acme',
+    data,
+    ...overrides,
+  });
+}
+
+describe('decodeEvent', () => {
+  it('accepts a valid event of the topic', () => {
+    const result = decodeEvent(intake, Buffer.from(envelope()));
+    expect(result.ok).toBe(true);
+    if (result.ok) expect(result.event.data).toEqual(InquiryCreated.example.data);
+  });
+
+  it.each([
+    ['empty_payload', null],
+    ['malformed_json', '{"eventId":'],
+    ['invalid_envelope', envelope({ occurredAt: 'yesterday' })],
+    ['invalid_envelope', envelope({ extra: true })],
+    ['unknown_event_type', envelope({ eventType: 'inquiry.updated' })],
+    ['unknown_event_version', envelope({ eventVersion: 2 })],
+    [
+      'invalid_payload',
+      envelope({}, { ...InquiryCreated.example.data, attributes: { favouriteColour: 'blue' } }),
+    ],
+    ['invalid_payload', envelope({}, { ...InquiryCreated.example.data, attributes: { birthdate: 1815 } })],
+    ['forbidden_key', '{"__proto__": {"admin": true}}'],
+    ['forbidden_key', envelope({}, JSON.parse('{"attributes": {"constructor": {"prototype": {}}}}'))],
+  ])('rejects %s', (code, raw) => {
+    const result = decodeEvent(intake, raw);
+    expect(result).toMatchObject({ ok: false, code });
+    expect(Object.prototype).not.toHaveProperty('admin');
+  });
+
+  it('rejects payloads over the size limit before parsing them', () => {
+    expect(decodeEvent(intake, envelope(), 100)).toMatchObject({ ok: false, code: 'payload_too_large' });
+  });
+
+  it('describes problems by path and code, never quoting a value', () => {
+    const secret = 'ada.lovelace@example.com';
+    const result = decodeEvent(
+      intake,
+      envelope(
+        {},
+        {
+          ...InquiryCreated.example.data,
+          attributes: { emailAddress: 42, nameFirst: '', phoneNumber: secret },
+        },
+      ),
+    );
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.details).toEqual(
+        expect.arrayContaining([
+          'data.attributes.emailAddress: invalid_type',
+          'data.attributes.nameFirst: too_small',
+        ]),
+      );
+      expect(result.details.join()).not.toContain(secret);
+    }
+  });
+});
+
+describe('createEvent / encodeEvent', () => {
+  it('round-trips through decodeEvent', () => {
+    const event = createEvent(InquiryCreated, { ...InquiryCreated.example, producer: 'ingest' });
+    const decoded = decodeEvent(intake, encodeEvent(event));
+    expect(decoded).toMatchObject({ ok: true, event });
+  });
+
+  it('refuses to build an event its contract rejects', () => {
+    expect(() =>
+      createEvent(InquiryCreated, {
+        organizationId: 'org_acme',
+        producer: 'ingest',
+        data: { inquiryId: 'x' } as never,
+      }),
+    ).toThrow(ContractViolation);
+  });
+});
+
+describe('registry', () => {
+  it('lets only the intake topic and its dead-letter topic carry PII (invariant 1)', () => {
+    expect(TOPICS.filter((t) => t.carriesPii).map((t) => t.name)).toEqual([
+      'inquiry.created',
+      'inquiry.created.dlq',
+    ]);
+  });
+
+  it('bounds the retention of every PII topic, default 7 days, configurable', () => {
+    for (const t of TOPICS.filter((t) => t.carriesPii)) {
+      expect(effectiveRetentionMs(t, {})).toBe(7 * 24 * 3600 * 1000);
+      expect(effectiveRetentionMs(t, { VEIL_INTAKE_RETENTION_MS: '3600000' })).toBe(3_600_000);
+    }
+    expect(() => effectiveRetentionMs(InquiryCreatedTopic, { VEIL_INTAKE_RETENTION_MS: 'a week' })).toThrow(
+      /milliseconds/,
+    );
+  });
+
+  it('gives every event topic a dead-letter topic and explicit partitions', () => {
+    for (const c of EVENT_CONTRACTS) {
+      expect(c.topic.deadLetter?.name).toBe(`${c.topic.name}.dlq`);
+      expect(c.topic.partitions).toBeGreaterThan(0);
+    }
+    expect(new Set(TOPICS.map((t) => t.name)).size).toBe(TOPICS.length);
+  });
+
+  it('has examples that satisfy their own contracts', () => {
+    for (const c of EVENT_CONTRACTS) expect(c.data.safeParse(c.example.data).success).toBe(true);
+  });
+
+  it('matches the committed docs/events.md (run `npm run docs:events` after changing a contract)', () => {
+    const committed = readFileSync(join(__dirname, '../../../docs/events.md'), 'utf8');
+    expect(committed).toBe(renderEventsCatalog());
+  });
+});

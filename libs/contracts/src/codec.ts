@@ -1,0 +1,156 @@
+import { randomUUID } from 'node:crypto';
+
+import type { z } from 'zod';
+
+import type { EventContract } from './contract';
+import { EnvelopeHeader, type EventEnvelope } from './envelope';
+
+export type DecodeFailureCode =
+  | 'empty_payload'
+  | 'payload_too_large'
+  | 'malformed_json'
+  | 'forbidden_key'
+  | 'invalid_envelope'
+  | 'unknown_event_type'
+  | 'unknown_event_version'
+  | 'invalid_payload';
+
+export type DecodeResult<T = unknown> =
+  | { ok: true; event: EventEnvelope<T>; contract: EventContract<T> }
+  | { ok: false; code: DecodeFailureCode; details: string[] };
+
+/** Thrown when Veil itself tries to publish something its contract rejects: a bug, never input. */
+export class ContractViolation extends Error {
+  constructor(
+    readonly code: DecodeFailureCode,
+    readonly details: string[],
+  ) {
+    super(`${code}: ${details.join('; ')}`);
+    this.name = 'ContractViolation';
+  }
+}
+
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+export const DEFAULT_MAX_EVENT_BYTES = 1024 * 1024;
+
+/**
+ * Describes validation issues by path and issue code only. Zod messages may quote input values,
+ * and input values may be PII, so they never leave this function.
+ */
+export function describeIssues(error: z.ZodError): string[] {
+  return error.issues.slice(0, 20).map((issue) => {
+    const path = issue.path.length ? issue.path.map(String).join('.') : '(root)';
+    const keys =
+      issue.code === 'unrecognized_keys' ? ` [${issue.keys.slice(0, 5).map(safeKey).join(',')}]` : '';
+    return `${path}: ${issue.code}${keys}`;
+  });
+}
+
+function safeKey(key: string): string {
+  return /^[A-Za-z0-9_$-]{1,64}$/.test(key) ? key : '<non-identifier key>';
+}
+
+function findForbiddenKey(value: unknown, path: string, depth = 0): string | undefined {
+  if (depth > 32) return `${path}: nesting too deep`;
+  if (value === null || typeof value !== 'object') return undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const hit = findForbiddenKey(value[i], `${path}.${i}`, depth + 1);
+      if (hit) return hit;
+    }
+    return undefined;
+  }
+  for (const key of Object.keys(value)) {
+    if (FORBIDDEN_KEYS.has(key)) return `${path}.${key}`;
+    const hit = findForbiddenKey((value as Record<string, unknown>)[key], `${path}.${key}`, depth + 1);
+    if (hit) return hit;
+  }
+  return undefined;
+}
+
+/**
+ * Turns raw record bytes into a validated event of one of the topic's contracts, or says precisely
+ * (and without quoting any value) why not. Never throws on input.
+ */
+export function decodeEvent(
+  contracts: readonly EventContract<unknown>[],
+  raw: Buffer | string | null | undefined,
+  maxBytes = DEFAULT_MAX_EVENT_BYTES,
+): DecodeResult {
+  if (raw === null || raw === undefined || raw.length === 0) {
+    return { ok: false, code: 'empty_payload', details: ['record has no value'] };
+  }
+  const size = typeof raw === 'string' ? Buffer.byteLength(raw) : raw.length;
+  if (size > maxBytes) {
+    return { ok: false, code: 'payload_too_large', details: [`${size} bytes > limit ${maxBytes}`] };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(typeof raw === 'string' ? raw : raw.toString('utf8'));
+  } catch {
+    return { ok: false, code: 'malformed_json', details: ['value is not valid JSON'] };
+  }
+  const forbidden = findForbiddenKey(parsed, '$');
+  if (forbidden) return { ok: false, code: 'forbidden_key', details: [forbidden] };
+
+  const header = EnvelopeHeader.safeParse(parsed);
+  if (!header.success) return { ok: false, code: 'invalid_envelope', details: describeIssues(header.error) };
+
+  const { eventType, eventVersion } = header.data;
+  const ofType = contracts.filter((c) => c.eventType === eventType);
+  if (ofType.length === 0)
+    return { ok: false, code: 'unknown_event_type', details: [`eventType ${eventType}`] };
+  const contract = ofType.find((c) => c.eventVersion === eventVersion);
+  if (!contract) {
+    return { ok: false, code: 'unknown_event_version', details: [`${eventType} v${eventVersion}`] };
+  }
+  const rawData = (parsed as { data?: unknown }).data;
+  const extraKeys = Object.keys(parsed as object).filter((k) => k !== 'data' && !(k in EnvelopeHeader.shape));
+  if (extraKeys.length > 0) {
+    return {
+      ok: false,
+      code: 'invalid_envelope',
+      details: [`(root): unrecognized_keys [${extraKeys.slice(0, 5).map(safeKey).join(',')}]`],
+    };
+  }
+  const data = contract.data.safeParse(rawData);
+  if (!data.success) {
+    return {
+      ok: false,
+      code: 'invalid_payload',
+      details: describeIssues(data.error).map((d) => `data.${d}`),
+    };
+  }
+  return { ok: true, event: { ...header.data, data: data.data }, contract };
+}
+
+export interface NewEvent<T> {
+  organizationId: string;
+  data: T;
+  producer: string;
+  correlationId?: string;
+  eventId?: string;
+  occurredAt?: Date;
+}
+
+/** Builds a validated envelope for a contract; throws ContractViolation if Veil would publish garbage. */
+export function createEvent<T>(contract: EventContract<T>, input: NewEvent<T>): EventEnvelope<T> {
+  const candidate = {
+    eventId: input.eventId ?? randomUUID(),
+    eventType: contract.eventType,
+    eventVersion: contract.eventVersion,
+    occurredAt: (input.occurredAt ?? new Date()).toISOString(),
+    producer: input.producer,
+    organizationId: input.organizationId,
+    ...(input.correlationId ? { correlationId: input.correlationId } : {}),
+  };
+  const header = EnvelopeHeader.safeParse(candidate);
+  if (!header.success) throw new ContractViolation('invalid_envelope', describeIssues(header.error));
+  const data = contract.data.safeParse(input.data);
+  if (!data.success) throw new ContractViolation('invalid_payload', describeIssues(data.error));
+  return { ...header.data, data: data.data };
+}
+
+export function encodeEvent(event: EventEnvelope<unknown>): Buffer {
+  return Buffer.from(JSON.stringify(event));
+}

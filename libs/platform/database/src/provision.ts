@@ -1,0 +1,76 @@
+import { Client } from 'pg';
+
+export interface ServiceDatabase {
+  /** The service's schema, also the suffix of its role (veil_<schema>). */
+  schema: string;
+  password: string;
+}
+
+export function serviceRole(schema: string): string {
+  return `veil_${schema}`;
+}
+
+/** The connection URL a service uses: same server and database as `adminUrl`, the service's own role. */
+export function serviceDatabaseUrl(adminUrl: string, db: ServiceDatabase): string {
+  const url = new URL(adminUrl);
+  url.username = serviceRole(db.schema);
+  url.password = db.password;
+  return url.toString();
+}
+
+function ident(name: string): string {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`not a safe SQL identifier: ${name}`);
+  return `"${name}"`;
+}
+
+/**
+ * Creates (idempotently) one role and one schema per service in the database of `adminUrl`.
+ * Each role owns its schema and can reach no other service's schema.
+ */
+export async function provisionServiceDatabases(
+  adminUrl: string,
+  services: readonly ServiceDatabase[],
+): Promise<void> {
+  const client = new Client({ connectionString: adminUrl, application_name: 'veil-provision' });
+  await client.connect();
+  try {
+    await client.query("select pg_advisory_lock(hashtext('veil.provision'))");
+    const { rows } = await client.query<{ db: string }>('select current_database() as db');
+    const database = rows[0]!.db;
+    await client.query(`revoke create on schema public from public`);
+    for (const svc of services) {
+      const role = serviceRole(svc.schema);
+      const exists = await client.query('select 1 from pg_roles where rolname = $1', [role]);
+      // Passwords are literals in DDL; quote_literal on the server keeps them safe.
+      const { rows: lit } = await client.query<{ pw: string }>('select quote_literal($1) as pw', [
+        svc.password,
+      ]);
+      if (exists.rowCount === 0) {
+        await client.query(`create role ${ident(role)} login password ${lit[0]!.pw}`);
+      } else {
+        await client.query(`alter role ${ident(role)} login password ${lit[0]!.pw}`);
+      }
+      await client.query(`grant connect on database ${ident(database)} to ${ident(role)}`);
+      await client.query(`create schema if not exists ${ident(svc.schema)} authorization ${ident(role)}`);
+      await client.query(`alter role ${ident(role)} set search_path = ${ident(svc.schema)}`);
+    }
+  } finally {
+    await client.query("select pg_advisory_unlock(hashtext('veil.provision'))").catch(() => undefined);
+    await client.end();
+  }
+}
+
+/** Creates the database named in `adminUrl` if missing, connecting to the server's `postgres` database. */
+export async function ensureDatabase(adminUrl: string): Promise<void> {
+  const url = new URL(adminUrl);
+  const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  url.pathname = '/postgres';
+  const client = new Client({ connectionString: url.toString() });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [name]);
+    if (rowCount === 0) await client.query(`create database ${ident(name)}`);
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,20 @@
+import { Global, Module, type DynamicModule } from '@nestjs/common';
+
+import { HealthController, HealthRegistry } from './health';
+import { MetricsController, MetricsService } from './metrics';
+
+@Global()
+@Module({})
+export class ObservabilityModule {
+  static forRoot(options: { service: string }): DynamicModule {
+    return {
+      module: ObservabilityModule,
+      controllers: [HealthController, MetricsController],
+      providers: [
+        HealthRegistry,
+        { provide: MetricsService, useFactory: () => new MetricsService(options.service) },
+      ],
+      exports: [HealthRegistry, MetricsService],
+    };
+  }
+}

@@ -1,0 +1,70 @@
+import { serviceDatabaseUrl } from '@veil/platform/database';
+
+export interface ServiceEntry {
+  name: string;
+  /** PostgreSQL schema (and role veil_<schema>) the service owns. */
+  schema: string;
+  port: number;
+  needsKms: boolean;
+}
+
+/** Veil's deployable services. Tools and the test harness start them from this list. */
+export const SERVICE_CATALOG: readonly ServiceEntry[] = [
+  { name: 'ingest', schema: 'ingest', port: 3001, needsKms: false },
+  { name: 'vault', schema: 'vault', port: 3002, needsKms: true },
+  { name: 'retention', schema: 'retention', port: 3003, needsKms: false },
+  { name: 'dsar', schema: 'dsar', port: 3004, needsKms: false },
+  { name: 'audit-log', schema: 'audit_log', port: 3005, needsKms: false },
+];
+
+export function serviceEntry(name: string): ServiceEntry {
+  const entry = SERVICE_CATALOG.find((s) => s.name === name);
+  if (!entry) throw new Error(`unknown service ${name}`);
+  return entry;
+}
+
+/** Local-stack password of a service's database role; override with VEIL_DB_PASSWORD_<SCHEMA>. */
+export function serviceDatabasePassword(entry: ServiceEntry, env: NodeJS.ProcessEnv = process.env): string {
+  return env[`VEIL_DB_PASSWORD_${entry.schema.toUpperCase()}`] ?? `veil-local-${entry.schema}`;
+}
+
+/**
+ * The environment a service process gets from the infrastructure settings (KAFKA_BROKERS,
+ * DATABASE_URL as the admin connection, KMS_ENDPOINT, AWS_REGION): its own role and schema.
+ */
+export function serviceEnvironment(
+  entry: ServiceEntry,
+  infra: NodeJS.ProcessEnv,
+  overrides: Record<string, string> = {},
+): Record<string, string> {
+  const env: Record<string, string> = {
+    KAFKA_BROKERS: required(infra, 'KAFKA_BROKERS'),
+    DATABASE_URL: serviceDatabaseUrl(required(infra, 'DATABASE_URL'), {
+      schema: entry.schema,
+      password: serviceDatabasePassword(entry, infra),
+    }),
+    DATABASE_SCHEMA: entry.schema,
+    PORT: String(entry.port),
+    LOG_LEVEL: infra.LOG_LEVEL ?? 'log',
+  };
+  if (entry.needsKms) {
+    env.AWS_REGION = required(infra, 'AWS_REGION');
+    for (const key of [
+      'KMS_ENDPOINT',
+      'AWS_ACCESS_KEY_ID',
+      'AWS_SECRET_ACCESS_KEY',
+      'AWS_SESSION_TOKEN',
+      'AWS_PROFILE',
+      'KMS_DATA_KEY_ALIAS',
+    ]) {
+      if (infra[key]) env[key] = infra[key]!;
+    }
+  }
+  return { ...env, ...overrides };
+}
+
+function required(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name];
+  if (!value) throw new Error(`${name} is not set: run "bash tools/infra.sh up" or set it`);
+  return value;
+}

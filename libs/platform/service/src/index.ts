@@ -1,0 +1,3 @@
+export * from './bootstrap';
+export * from './catalog';
+export * from './service-modules';

@@ -1,0 +1,95 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { TOPICS } from '@veil/contracts';
+import type { Kafka } from 'kafkajs';
+import { Client } from 'pg';
+
+import { readTopic } from './kafka';
+
+export interface CanaryHit {
+  canary: string;
+  /** e.g. `postgres:vault.kafka_inbox`, `kafka:inquiry.recorded@2/41`, `log:ingest.log:17` */
+  where: string;
+}
+
+export interface CanaryScanOptions {
+  canaries: readonly string[];
+  /** Admin connection; every non-system schema of its database is dumped and searched. */
+  databaseUrl?: string;
+  /** Restrict the database scan to these schemas (default: all but pg_catalog/information_schema). */
+  schemas?: readonly string[];
+  kafka?: Kafka;
+  /** Topics to read in full. Default: every Veil topic that may not carry PII. */
+  topics?: readonly string[];
+  /** Log files, or directories whose files are all read. */
+  logPaths?: readonly string[];
+}
+
+/** Veil topics that must never carry plaintext PII (all but the intake topic and its DLQ). */
+export function piiFreeTopics(): string[] {
+  return TOPICS.filter((t) => !t.carriesPii).map((t) => t.name);
+}
+
+function findIn(text: string, canaries: readonly string[], where: string, hits: CanaryHit[]): void {
+  for (const canary of canaries) if (text.includes(canary)) hits.push({ canary, where });
+}
+
+/**
+ * The canary scan of EVIDENCE.md: seed unique strings as PII, then look for them everywhere they
+ * must not be — every table of every schema, every PII-free topic, every service log — and report
+ * each hit with its location.
+ */
+export async function scanForCanaries(options: CanaryScanOptions): Promise<CanaryHit[]> {
+  const hits: CanaryHit[] = [];
+  if (options.canaries.length === 0) throw new Error('no canaries to look for');
+  if (options.databaseUrl) await scanDatabase(options.databaseUrl, options, hits);
+  if (options.kafka) {
+    for (const topic of options.topics ?? piiFreeTopics()) {
+      for (const record of await readTopic(options.kafka, topic)) {
+        const text = [record.key ?? '', record.value ?? '', ...Object.entries(record.headers).flat()].join(
+          '\n',
+        );
+        findIn(text, options.canaries, `kafka:${topic}@${record.partition}/${record.offset}`, hits);
+      }
+    }
+  }
+  for (const path of options.logPaths ?? []) scanLogs(path, options.canaries, hits);
+  return hits;
+}
+
+async function scanDatabase(url: string, options: CanaryScanOptions, hits: CanaryHit[]): Promise<void> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows: tables } = await client.query<{ schema: string; name: string }>(
+      `select table_schema as schema, table_name as name from information_schema.tables
+        where table_type = 'BASE TABLE' and table_schema not in ('pg_catalog', 'information_schema')
+          and ($1::text[] is null or table_schema = any($1::text[]))`,
+      [options.schemas ?? null],
+    );
+    for (const table of tables) {
+      const { rows } = await client.query<{ row: string }>(
+        `select t::text as row from ${quoteIdent(table.schema)}.${quoteIdent(table.name)} t`,
+      );
+      const text = rows.map((r) => r.row).join('\n');
+      findIn(text, options.canaries, `postgres:${table.schema}.${table.name}`, hits);
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+function scanLogs(path: string, canaries: readonly string[], hits: CanaryHit[]): void {
+  if (!existsSync(path)) return;
+  if (statSync(path).isDirectory()) {
+    for (const name of readdirSync(path)) scanLogs(join(path, name), canaries, hits);
+    return;
+  }
+  const lines = readFileSync(path, 'utf8').split('\n');
+  lines.forEach((line, i) => findIn(line, canaries, `log:${path}:${i + 1}`, hits));
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}

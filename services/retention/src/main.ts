@@ -1,0 +1,10 @@
+import { bootstrapService } from '@veil/platform/service';
+
+import { AppModule } from './app.module';
+import { RetentionConfigSchema } from './config';
+
+void bootstrapService({
+  name: 'retention',
+  configSchema: RetentionConfigSchema,
+  module: (config) => AppModule.register(config),
+});

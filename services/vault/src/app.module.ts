@@ -1,0 +1,23 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { KmsModule } from '@veil/platform/crypto';
+import { serviceModules } from '@veil/platform/service';
+
+import type { VaultConfig } from './config';
+
+/** The only holder of PII and data keys: encrypts, reveals (audited), redacts by crypto-shredding, rotates keys. */
+@Module({})
+export class AppModule {
+  static register(config: VaultConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ...serviceModules({ service: 'vault', config }),
+        KmsModule.forRoot({
+          region: config.AWS_REGION,
+          dataKeyAlias: config.KMS_DATA_KEY_ALIAS,
+          ...(config.KMS_ENDPOINT ? { endpoint: config.KMS_ENDPOINT } : {}),
+        }),
+      ],
+    };
+  }
+}

@@ -1,0 +1,449 @@
+#!/usr/bin/env bash
+# Veil's local infrastructure: Apache Kafka (KRaft), PostgreSQL and the AWS KMS API (local-kms),
+# as plain processes on 127.0.0.1. No Docker engine needed.
+#
+#   tools/infra.sh up|down|status|reset|logs [component]
+#
+# State, binaries and logs live in $VEIL_HOME (default: <repo>/.veil, git-ignored).
+# When KAFKA_BROKERS, DATABASE_URL or KMS_ENDPOINT is set, that component is external and
+# is neither started nor stopped here. `up` writes the effective settings to $VEIL_HOME/env.
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VEIL_HOME="${VEIL_HOME:-$REPO_ROOT/.veil}"
+KAFKA_PORT="${VEIL_KAFKA_PORT:-9092}"
+KAFKA_CONTROLLER_PORT="${VEIL_KAFKA_CONTROLLER_PORT:-9093}"
+PG_PORT="${VEIL_PG_PORT:-5432}"
+KMS_PORT="${VEIL_KMS_PORT:-4599}"
+PG_ADMIN_PASSWORD="${VEIL_PG_ADMIN_PASSWORD:-veil-local-admin}"
+KMS_REGION="${AWS_REGION:-eu-west-2}"
+READY_TIMEOUT_S="${VEIL_READY_TIMEOUT_S:-60}"
+# Shared across state folders so a second stack (tests of this script) does not download again.
+VEIL_CACHE="${VEIL_CACHE:-$REPO_ROOT/.veil-cache}"
+LOCAL_KMS_BIN="$VEIL_CACHE/bin/local-kms"
+KAFKA_LIBS="$VEIL_CACHE/kafka-libs"
+
+LOGS="$VEIL_HOME/logs"
+RUN="$VEIL_HOME/run"
+
+say() { printf 'infra: %s\n' "$*"; }
+fail() {
+  printf 'infra: error: %s\n' "$*" >&2
+  exit 1
+}
+
+external_kafka() { [[ -n "${KAFKA_BROKERS:-}" ]]; }
+external_pg() { [[ -n "${DATABASE_URL:-}" ]]; }
+external_kms() { [[ -n "${KMS_ENDPOINT:-}" ]]; }
+
+# ---------------------------------------------------------------- prerequisites
+
+require_java() {
+  command -v java >/dev/null || fail "Java 17 not found: install a JDK 17 or newer (Debian: apt-get install openjdk-17-jre-headless)"
+  local version major
+  version="$(java -version 2>&1 | awk -F'"' '/version/ {print $2; exit}')"
+  major="${version%%.*}"
+  [[ "$major" =~ ^[0-9]+$ && "$major" -ge 17 ]] || fail "Java 17 not found (java is version $version): Kafka 4 needs Java 17 or newer"
+}
+
+require_maven() {
+  command -v mvn >/dev/null || fail "Maven not found: it fetches the Kafka jars from Maven Central (Debian: apt-get install maven)"
+}
+
+require_go() {
+  command -v go >/dev/null || fail "Go not found: it builds local-kms from the Go module proxy (https://go.dev/doc/install, Go 1.22 or newer)"
+}
+
+pg_bin_dir() {
+  local dir
+  for dir in /usr/lib/postgresql/*/bin; do
+    [[ -x "$dir/pg_ctl" ]] && echo "$dir"
+  done | sort -V | tail -1
+}
+
+require_postgres() {
+  if [[ -z "$(pg_bin_dir)" ]]; then
+    if [[ $EUID -eq 0 ]] && command -v apt-get >/dev/null; then
+      say "PostgreSQL server not found; installing it from Debian's packages"
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >"$LOGS/apt-postgresql.log" 2>&1 ||
+        { DEBIAN_FRONTEND=noninteractive apt-get update -q >>"$LOGS/apt-postgresql.log" 2>&1 &&
+          DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >>"$LOGS/apt-postgresql.log" 2>&1; } ||
+        fail "installing PostgreSQL failed, see $LOGS/apt-postgresql.log"
+    else
+      fail "PostgreSQL server not found: install it (Debian: sudo apt-get install postgresql) or set DATABASE_URL"
+    fi
+  fi
+}
+
+# Fails when something other than our own process listens on the port.
+require_port_free() {
+  local port="$1" what="$2" pid
+  if ss -ltn "sport = :$port" 2>/dev/null | grep -q LISTEN; then
+    pid="$(ss -ltnp "sport = :$port" 2>/dev/null | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)"
+    fail "port $port (needed by $what) is in use by pid ${pid:-unknown}${pid:+ ($(ps -o comm= -p "$pid" 2>/dev/null))}; stop it or set the VEIL_*_PORT variables"
+  fi
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+pid_alive() {
+  local file="$1"
+  [[ -f "$file" ]] && kill -0 "$(cat "$file")" 2>/dev/null
+}
+
+wait_until() {
+  local what="$1" log="$2" check="$3" waited=0
+  until eval "$check"; do
+    if ((waited >= READY_TIMEOUT_S * 10)); then
+      fail "$what did not become ready in ${READY_TIMEOUT_S} s, see $log"
+    fi
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+}
+
+# When we run as root, PostgreSQL (which refuses root) runs as the postgres user.
+as_pg() {
+  if [[ $EUID -eq 0 ]]; then
+    id postgres >/dev/null 2>&1 || useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
+}
+
+# ---------------------------------------------------------------- PostgreSQL
+
+PG_DATA="$VEIL_HOME/postgres"
+PG_LOG="$LOGS/postgres.log"
+
+pg_running() { [[ -f "$PG_DATA/postmaster.pid" ]] && as_pg "$(pg_bin_dir)/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1; }
+
+pg_up() {
+  require_postgres
+  local bin
+  bin="$(pg_bin_dir)"
+  if pg_running; then
+    say "postgres already running on 127.0.0.1:$PG_PORT"
+    return
+  fi
+  require_port_free "$PG_PORT" PostgreSQL
+  if [[ ! -f "$PG_DATA/PG_VERSION" ]]; then
+    mkdir -p "$PG_DATA"
+    if [[ $EUID -eq 0 ]]; then
+      # The server runs as the postgres user: it owns its data folder and must reach it.
+      chown postgres "$PG_DATA" "$LOGS" && chmod 700 "$PG_DATA"
+      chmod a+x "$VEIL_HOME" "$RUN"
+      as_pg test -w "$PG_DATA" ||
+        fail "the postgres user cannot reach $PG_DATA: make its parent folders traversable or set VEIL_HOME elsewhere"
+    fi
+    local pwfile="$RUN/pg-admin-password"
+    printf '%s\n' "$PG_ADMIN_PASSWORD" >"$pwfile"
+    [[ $EUID -eq 0 ]] && chown postgres "$pwfile"
+    as_pg "$bin/initdb" -D "$PG_DATA" -U postgres --auth=scram-sha-256 --pwfile="$pwfile" -E UTF8 \
+      --locale=C.UTF-8 >"$LOGS/postgres-initdb.log" 2>&1 || fail "initdb failed, see $LOGS/postgres-initdb.log"
+    rm -f "$pwfile"
+  fi
+  touch "$PG_LOG"
+  [[ $EUID -eq 0 ]] && chown postgres "$PG_LOG"
+  # Loopback only, no unix socket; settings sized for a 2-core development machine.
+  as_pg "$bin/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t "$READY_TIMEOUT_S" start \
+    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -c unix_socket_directories='' -c max_connections=300 -c shared_buffers=256MB -c max_wal_size=2GB" \
+    >/dev/null 2>&1 || fail "PostgreSQL did not become ready in ${READY_TIMEOUT_S} s, see $PG_LOG"
+  say "postgres up on 127.0.0.1:$PG_PORT"
+}
+
+pg_down() {
+  if pg_running; then
+    as_pg "$(pg_bin_dir)/pg_ctl" -D "$PG_DATA" -m fast -w stop >/dev/null
+    say "postgres stopped"
+  fi
+}
+
+# ---------------------------------------------------------------- Kafka
+
+KAFKA_DIR="$VEIL_HOME/kafka"
+KAFKA_LOG_DIR="$LOGS/kafka"
+KAFKA_PID="$RUN/kafka.pid"
+KAFKA_POM="$REPO_ROOT/deploy/kafka/pom.xml"
+
+kafka_fetch() {
+  if [[ ! -f "$KAFKA_LIBS/.complete" ]] || [[ "$KAFKA_POM" -nt "$KAFKA_LIBS/.complete" ]]; then
+    require_maven
+    say "fetching Kafka jars from Maven Central (deploy/kafka/pom.xml)"
+    rm -rf "$KAFKA_LIBS"
+    mkdir -p "$KAFKA_LIBS" "$LOGS"
+    mvn -B -q -f "$REPO_ROOT/deploy/kafka/pom.xml" dependency:copy-dependencies \
+      -DoutputDirectory="$KAFKA_LIBS" >"$LOGS/kafka-fetch.log" 2>&1 ||
+      fail "fetching the Kafka jars failed, see $LOGS/kafka-fetch.log"
+    touch "$KAFKA_LIBS/.complete"
+  fi
+}
+
+kafka_java() {
+  JAVA_CMD=(java -Xms256m -Xmx1g -XX:+UseG1GC -Djava.awt.headless=true
+    -Dlog4j2.configurationFile="$REPO_ROOT/deploy/kafka/log4j2.yaml" -Dkafka.logs.dir="$KAFKA_LOG_DIR"
+    -cp "$KAFKA_LIBS/*")
+}
+
+kafka_up() {
+  require_java
+  kafka_fetch
+  if pid_alive "$KAFKA_PID"; then
+    say "kafka already running on 127.0.0.1:$KAFKA_PORT"
+    return
+  fi
+  require_port_free "$KAFKA_PORT" Kafka
+  require_port_free "$KAFKA_CONTROLLER_PORT" "the Kafka controller"
+  mkdir -p "$KAFKA_DIR/data" "$KAFKA_LOG_DIR"
+  cat >"$KAFKA_DIR/server.properties" <<EOF
+# generated by tools/infra.sh: one combined broker+controller in KRaft mode, loopback only
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=$KAFKA_DIR/data
+auto.create.topics.enable=false
+num.partitions=3
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=10
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+message.max.bytes=8388608
+EOF
+  if [[ ! -f "$KAFKA_DIR/data/meta.properties" ]]; then
+    local cluster_id
+    kafka_java
+    cluster_id="$("${JAVA_CMD[@]}" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1)"
+    "${JAVA_CMD[@]}" kafka.tools.StorageTool format --ignore-formatted --cluster-id "$cluster_id" \
+      --config "$KAFKA_DIR/server.properties" >"$LOGS/kafka-format.log" 2>&1 ||
+      fail "formatting Kafka storage failed, see $LOGS/kafka-format.log"
+  fi
+  : >"$KAFKA_LOG_DIR/kafka.log"
+  kafka_java
+  setsid nohup "${JAVA_CMD[@]}" kafka.Kafka "$KAFKA_DIR/server.properties" >"$KAFKA_LOG_DIR/stdout.log" 2>&1 </dev/null &
+  echo $! >"$KAFKA_PID"
+  wait_until Kafka "$KAFKA_LOG_DIR/kafka.log" \
+    "grep -q 'Kafka Server started' '$KAFKA_LOG_DIR/kafka.log' || { pid_alive '$KAFKA_PID' || fail 'Kafka exited during startup, see $KAFKA_LOG_DIR/kafka.log and $KAFKA_LOG_DIR/stdout.log'; false; }"
+  say "kafka up on 127.0.0.1:$KAFKA_PORT"
+}
+
+stop_pidfile() {
+  local file="$1" what="$2" waited=0
+  if pid_alive "$file"; then
+    local pid
+    pid="$(cat "$file")"
+    kill -TERM "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null; do
+      if ((waited >= 300)); then
+        kill -KILL "$pid" 2>/dev/null || true
+        say "$what did not stop in 30 s; killed"
+        break
+      fi
+      sleep 0.1
+      waited=$((waited + 1))
+    done
+    say "$what stopped"
+  fi
+  rm -f "$file"
+}
+
+kafka_down() { stop_pidfile "$KAFKA_PID" kafka; }
+
+# ---------------------------------------------------------------- KMS (local-kms)
+
+KMS_PID="$RUN/kms.pid"
+KMS_LOG="$LOGS/kms.log"
+
+kms_build() {
+  local stamp="$VEIL_CACHE/bin/.local-kms.gosum"
+  if [[ ! -x "$LOCAL_KMS_BIN" ]] || ! cmp -s "$REPO_ROOT/tools/local-kms/go.sum" "$stamp" ||
+    [[ "$REPO_ROOT/tools/local-kms/main.go" -nt "$LOCAL_KMS_BIN" ]]; then
+    require_go
+    say "building local-kms from the Go module proxy (tools/local-kms, version pinned in go.mod)"
+    mkdir -p "$VEIL_CACHE/bin" "$LOGS"
+    (cd "$REPO_ROOT/tools/local-kms" && GOFLAGS=-mod=mod GOBIN="$VEIL_CACHE/bin" go install .) >"$LOGS/kms-build.log" 2>&1 ||
+      fail "building local-kms failed, see $LOGS/kms-build.log"
+    cp "$REPO_ROOT/tools/local-kms/go.sum" "$stamp"
+  fi
+}
+
+kms_up() {
+  kms_build
+  if pid_alive "$KMS_PID"; then
+    say "kms already running on 127.0.0.1:$KMS_PORT"
+    return
+  fi
+  require_port_free "$KMS_PORT" local-kms
+  mkdir -p "$VEIL_HOME/kms"
+  KMS_DATA_PATH="$VEIL_HOME/kms" KMS_SEED_PATH="$REPO_ROOT/deploy/kms/seed.yaml" KMS_REGION="$KMS_REGION" \
+    KMS_HOST=127.0.0.1 PORT="$KMS_PORT" setsid nohup "$LOCAL_KMS_BIN" >>"$KMS_LOG" 2>&1 </dev/null &
+  echo $! >"$KMS_PID"
+  wait_until "the KMS endpoint" "$KMS_LOG" \
+    "port_open $KMS_PORT || { pid_alive '$KMS_PID' || fail 'local-kms exited during startup, see $KMS_LOG'; false; }"
+  say "kms up on http://127.0.0.1:$KMS_PORT"
+}
+
+kms_down() { stop_pidfile "$KMS_PID" kms; }
+
+# ---------------------------------------------------------------- commands
+
+write_env() {
+  local kafka db kms
+  kafka="${KAFKA_BROKERS:-127.0.0.1:$KAFKA_PORT}"
+  db="${DATABASE_URL:-postgres://postgres:$PG_ADMIN_PASSWORD@127.0.0.1:$PG_PORT/veil}"
+  kms="${KMS_ENDPOINT:-http://127.0.0.1:$KMS_PORT}"
+  cat >"$VEIL_HOME/env" <<EOF
+# written by tools/infra.sh up: the infrastructure Veil's tools, services and tests use
+KAFKA_BROKERS=$kafka
+DATABASE_URL=$db
+KMS_ENDPOINT=$kms
+AWS_REGION=$KMS_REGION
+VEIL_HOME=$VEIL_HOME
+EOF
+  if ! external_kms; then
+    # local-kms accepts any credentials; real AWS KMS uses the normal AWS credential chain.
+    printf 'AWS_ACCESS_KEY_ID=%s\nAWS_SECRET_ACCESS_KEY=%s\n' local-kms local-kms >>"$VEIL_HOME/env"
+  fi
+}
+
+ensure_database() {
+  # The admin connection creates the `veil` database once; schemas and roles come from tools/setup.
+  external_pg && return
+  local bin
+  bin="$(pg_bin_dir)"
+  if ! PGPASSWORD="$PG_ADMIN_PASSWORD" "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -tAc \
+    "select 1 from pg_database where datname = 'veil'" | grep -q 1; then
+    PGPASSWORD="$PG_ADMIN_PASSWORD" "$bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres veil
+  fi
+}
+
+components() {
+  local wanted="${1:-all}"
+  case "$wanted" in
+    all) echo postgres kafka kms ;;
+    postgres | kafka | kms) echo "$wanted" ;;
+    *) fail "unknown component '$wanted' (postgres, kafka, kms)" ;;
+  esac
+}
+
+is_external() {
+  case "$1" in
+    postgres) external_pg ;;
+    kafka) external_kafka ;;
+    kms) external_kms ;;
+  esac
+}
+
+cmd_up() {
+  mkdir -p "$LOGS" "$RUN"
+  local c
+  for c in $(components "${1:-all}"); do
+    if is_external "$c"; then
+      say "$c is external (set in the environment); not starting a local one"
+      continue
+    fi
+    case "$c" in
+      postgres) pg_up && ensure_database ;;
+      kafka) kafka_up ;;
+      kms) kms_up ;;
+    esac
+  done
+  write_env
+}
+
+cmd_down() {
+  local c
+  for c in $(components "${1:-all}"); do
+    is_external "$c" && continue
+    case "$c" in
+      postgres) pg_down ;;
+      kafka) kafka_down ;;
+      kms) kms_down ;;
+    esac
+  done
+}
+
+cmd_status() {
+  local c state rc=0
+  for c in $(components "${1:-all}"); do
+    if is_external "$c"; then
+      state="external"
+    else
+      case "$c" in
+        postgres) pg_running && state="up 127.0.0.1:$PG_PORT" || state="down" ;;
+        kafka) pid_alive "$KAFKA_PID" && port_open "$KAFKA_PORT" && state="up 127.0.0.1:$KAFKA_PORT" || state="down" ;;
+        kms) pid_alive "$KMS_PID" && port_open "$KMS_PORT" && state="up http://127.0.0.1:$KMS_PORT" || state="down" ;;
+      esac
+    fi
+    [[ "$state" == down ]] && rc=3
+    printf '%-9s %s\n' "$c" "$state"
+  done
+  return $rc
+}
+
+cmd_reset() {
+  cmd_down "${1:-all}"
+  local c
+  for c in $(components "${1:-all}"); do
+    is_external "$c" && continue
+    case "$c" in
+      postgres) rm -rf "$PG_DATA" ;;
+      kafka) rm -rf "$KAFKA_DIR" ;;
+      kms) rm -rf "$VEIL_HOME/kms" ;;
+    esac
+    say "$c data wiped"
+  done
+}
+
+cmd_logs() {
+  local c
+  for c in $(components "${1:-all}"); do
+    case "$c" in
+      postgres) echo "$PG_LOG" ;;
+      kafka) echo "$KAFKA_LOG_DIR/kafka.log" ;;
+      kms) echo "$KMS_LOG" ;;
+    esac
+  done | while read -r f; do
+    [[ -f "$f" ]] || continue
+    printf '==> %s <==\n' "$f"
+    tail -n "${VEIL_LOG_LINES:-50}" "$f"
+  done
+}
+
+usage() {
+  cat <<EOF
+usage: tools/infra.sh <command> [postgres|kafka|kms]
+  up       start the local components (idempotent) and write $VEIL_HOME/env
+  down     stop them; data is kept
+  status   show what runs (exit 3 if anything is down)
+  reset    stop them and wipe their data
+  logs     print the tail of each component's log
+EOF
+}
+
+main() {
+  local cmd="${1:-}"
+  shift || true
+  case "$cmd" in
+    up) cmd_up "$@" ;;
+    down) cmd_down "$@" ;;
+    status) cmd_status "$@" ;;
+    reset) cmd_reset "$@" ;;
+    logs) cmd_logs "$@" ;;
+    -h | --help | help) usage ;;
+    *)
+      usage >&2
+      exit 2
+      ;;
+  esac
+}
+
+main "$@"

@@ -1,0 +1,168 @@
+import { CreateKeyCommand, DescribeKeyCommand, KMSClient, ListKeysCommand } from '@aws-sdk/client-kms';
+import { REPO_ROOT } from '@veil/platform/config';
+import { createKafkaClient } from '@veil/platform/kafka';
+import { JsonLogger } from '@veil/platform/logging';
+import { freePort } from '@veil/testing';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+
+jest.setTimeout(300_000);
+
+/**
+ * tools/infra.sh against a second, private stack (its own state folder and ports), so the shared
+ * stack the other tests use is never touched.
+ */
+describe('tools/infra.sh', () => {
+  const home = mkdtempSync(join(tmpdir(), 'veil-infra-test-'));
+  let ports: { kafka: number; controller: number; pg: number; kms: number };
+  let env: NodeJS.ProcessEnv;
+
+  function infra(...args: string[]): { code: number; out: string } {
+    const result = spawnSync('bash', [join(REPO_ROOT, 'tools/infra.sh'), ...args], {
+      env,
+      encoding: 'utf8',
+      timeout: 180_000,
+    });
+    return { code: result.status ?? -1, out: `${result.stdout}${result.stderr}` };
+  }
+
+  function pids(): Record<string, string> {
+    const read = (f: string) => readFileSync(join(home, f), 'utf8').trim();
+    return {
+      kafka: read('run/kafka.pid'),
+      kms: read('run/kms.pid'),
+      postgres: read('postgres/postmaster.pid').split('\n')[0]!,
+    };
+  }
+
+  const pgUrl = () => `postgres://postgres:veil-local-admin@127.0.0.1:${ports.pg}/veil`;
+  const kafka = () =>
+    createKafkaClient({
+      clientId: 'infra-test',
+      brokers: [`127.0.0.1:${ports.kafka}`],
+      logger: new JsonLogger('test', 'fatal' as never),
+    });
+  const kms = () =>
+    new KMSClient({
+      region: 'eu-west-2',
+      endpoint: `http://127.0.0.1:${ports.kms}`,
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    });
+
+  async function writeData(): Promise<string> {
+    const db = new Client({ connectionString: pgUrl() });
+    await db.connect();
+    await db.query(`create table infra_probe (v text); insert into infra_probe values ('kept')`);
+    await db.end();
+    const admin = kafka().admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'infra-probe', numPartitions: 1 }] });
+    await admin.disconnect();
+    const { KeyMetadata } = await kms().send(new CreateKeyCommand({ Description: 'infra probe' }));
+    return KeyMetadata!.KeyId!;
+  }
+
+  async function readData(keyId: string): Promise<{ row?: string; topic: boolean; key: boolean }> {
+    const db = new Client({ connectionString: pgUrl() });
+    await db.connect();
+    const { rows } = await db
+      .query<{ v: string }>(`select v from infra_probe`)
+      .catch(() => ({ rows: [] as { v: string }[] }));
+    await db.end();
+    const admin = kafka().admin();
+    await admin.connect();
+    const topic = (await admin.listTopics()).includes('infra-probe');
+    await admin.disconnect();
+    const { Keys } = await kms().send(new ListKeysCommand({}));
+    return {
+      ...(rows[0] ? { row: rows[0].v } : {}),
+      topic,
+      key: (Keys ?? []).some((k) => k.KeyId === keyId),
+    };
+  }
+
+  beforeAll(async () => {
+    ports = {
+      kafka: await freePort(),
+      controller: await freePort(),
+      pg: await freePort(),
+      kms: await freePort(),
+    };
+    env = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      VEIL_HOME: home,
+      VEIL_KAFKA_PORT: String(ports.kafka),
+      VEIL_KAFKA_CONTROLLER_PORT: String(ports.controller),
+      VEIL_PG_PORT: String(ports.pg),
+      VEIL_KMS_PORT: String(ports.kms),
+    };
+  });
+
+  afterAll(() => {
+    infra('down');
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it('names the process holding a port it needs', async () => {
+    const blocker: Server = createServer();
+    await new Promise<void>((resolve) => blocker.listen(ports.kms, '127.0.0.1', resolve));
+    try {
+      const { code, out } = infra('up', 'kms');
+      expect(code).not.toBe(0);
+      expect(out).toContain(`port ${ports.kms} (needed by local-kms) is in use by pid ${process.pid}`);
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+
+  it('up is idempotent, down then up keeps data, reset wipes it', async () => {
+    const first = infra('up');
+    expect(first).toMatchObject({ code: 0 });
+    expect(infra('status')).toMatchObject({ code: 0 });
+    const before = pids();
+
+    const second = infra('up');
+    expect(second.code).toBe(0);
+    expect(second.out).toContain('postgres already running');
+    expect(second.out).toContain('kafka already running');
+    expect(second.out).toContain('kms already running');
+    expect(pids()).toEqual(before);
+
+    const keyId = await writeData();
+    expect(await readData(keyId)).toEqual({ row: 'kept', topic: true, key: true });
+
+    expect(infra('down').code).toBe(0);
+    const stopped = infra('status');
+    expect(stopped.code).toBe(3);
+    expect(stopped.out).toMatch(/postgres\s+down/);
+    expect(infra('up').code).toBe(0);
+    expect(await readData(keyId)).toEqual({ row: 'kept', topic: true, key: true });
+
+    expect(infra('reset').code).toBe(0);
+    expect(infra('up').code).toBe(0);
+    expect(await readData(keyId)).toEqual({ topic: false, key: false });
+    // the committed seed is applied again after a reset
+    const { KeyMetadata } = await kms().send(new DescribeKeyCommand({ KeyId: 'alias/veil-audit-signing' }));
+    expect(KeyMetadata).toMatchObject({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
+  });
+
+  it('uses external components instead of starting local ones when their variables are set', () => {
+    const result = spawnSync('bash', [join(REPO_ROOT, 'tools/infra.sh'), 'status'], {
+      env: {
+        ...env,
+        KAFKA_BROKERS: 'kafka.example:9092',
+        DATABASE_URL: 'postgres://u@db.example/veil',
+        KMS_ENDPOINT: 'https://kms.example',
+      },
+      encoding: 'utf8',
+    });
+    expect(result.stdout).toMatch(/postgres\s+external/);
+    expect(result.stdout).toMatch(/kafka\s+external/);
+    expect(result.stdout).toMatch(/kms\s+external/);
+  });
+});
