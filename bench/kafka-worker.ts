@@ -96,8 +96,9 @@ async function runtime(): Promise<void> {
     contracts: [benchContract(env.BENCH_TOPIC!)],
     handler,
     isTransientDependencyError: isTransientDatabaseError,
-    chunkSize: 1000,
-    partitionsConsumedConcurrently: 3,
+    chunkSize: Number(env.BENCH_CHUNK ?? 2000),
+    partitionsConsumedConcurrently: Number(env.BENCH_CONCURRENCY ?? 3),
+    maxBytesPerPartition: Number(env.BENCH_FETCH_BYTES ?? 2 * 1024 * 1024),
   });
   await consumer.start();
   await finished;

@@ -38,9 +38,11 @@ function median(values: number[]): number {
 
 function runWorker(mode: 'bare' | 'runtime', env: Record<string, string>): Promise<RoundResult> {
   return new Promise((resolve, reject) => {
+    // BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the workers.
+    const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
     const child = spawn(
       process.execPath,
-      ['-r', '@swc-node/register', join(REPO_ROOT, 'bench/kafka-worker.ts'), mode],
+      [...nodeArgs, '-r', '@swc-node/register', join(REPO_ROOT, 'bench/kafka-worker.ts'), mode],
       {
         cwd: REPO_ROOT,
         env: { ...process.env, ...env },

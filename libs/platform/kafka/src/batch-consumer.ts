@@ -54,6 +54,8 @@ export interface BatchConsumerOptions<T> {
   backoff?: BackoffPolicy;
   metrics?: ConsumerMetrics;
   fromBeginning?: boolean;
+  /** Fetch size per partition; with `chunkSize` it bounds how many events share a transaction. */
+  maxBytesPerPartition?: number;
   /** How long the group waits for a silent member (e.g. one killed with SIGKILL) before rebalancing. */
   sessionTimeoutMs?: number;
 }
@@ -108,7 +110,7 @@ export class BatchConsumer<T> {
     this.topic = topic.name;
     this.deadLetterTopic = topic.deadLetter.name;
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
-    this.chunkSize = options.chunkSize ?? 500;
+    this.chunkSize = options.chunkSize ?? 2000;
   }
 
   get groupId(): string {
@@ -128,6 +130,7 @@ export class BatchConsumer<T> {
       rebalanceTimeout: 60_000,
       heartbeatInterval: 3_000,
       maxWaitTimeInMs: 500,
+      maxBytesPerPartition: this.options.maxBytesPerPartition ?? 2 * 1024 * 1024,
       allowAutoTopicCreation: false,
       retry: { initialRetryTime: 300, retries: 10, maxRetryTime: 10_000, restartOnFailure: async () => true },
     });
