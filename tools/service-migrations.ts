@@ -1,4 +1,10 @@
 import type { Type } from '@nestjs/common';
 
+import { INGEST_MIGRATIONS } from '../services/ingest/src/migrations';
+import { VAULT_MIGRATIONS } from '../services/vault/src/migrations';
+
 /** Each service's own migrations (the messaging tables come first, from the platform). */
-export const SERVICE_MIGRATIONS: Record<string, Type<unknown>[]> = {};
+export const SERVICE_MIGRATIONS: Record<string, Type<unknown>[]> = {
+  ingest: INGEST_MIGRATIONS,
+  vault: VAULT_MIGRATIONS,
+};

@@ -39,7 +39,8 @@ case "${1:-}" in
     npm run --silent lint
     npx prettier --check . --log-level=warn
     step "unit and integration tests"
-    npx jest --ci "$@"
+    # One test file at a time: integration tests share the local stack and the services' consumer groups.
+    npx jest --ci --runInBand "$@"
     ;;
   bench)
     shift

@@ -6,3 +6,5 @@ export * from './ids';
 export * from './kafka';
 export * from './private-postgres';
 export * from './process';
+export * from './private-kms';
+export * from './upstream';

@@ -3,6 +3,8 @@ import { KmsModule } from '@veil/platform/crypto';
 import { serviceModules } from '@veil/platform/service';
 
 import type { VaultConfig } from './config';
+import { InternalModule } from './internal/internal.module';
+import { VAULT_MIGRATIONS } from './migrations';
 
 /** The only holder of PII and data keys: encrypts, reveals (audited), redacts by crypto-shredding, rotates keys. */
 @Module({})
@@ -11,12 +13,13 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        ...serviceModules({ service: 'vault', config }),
+        ...serviceModules({ service: 'vault', config, migrations: VAULT_MIGRATIONS }),
         KmsModule.forRoot({
           region: config.AWS_REGION,
           dataKeyAlias: config.KMS_DATA_KEY_ALIAS,
           ...(config.KMS_ENDPOINT ? { endpoint: config.KMS_ENDPOINT } : {}),
         }),
+        InternalModule.register(config),
       ],
     };
   }

@@ -1,4 +1,6 @@
-// Envelope encryption (KMS root key -> per-organization key-encryption key -> per-inquiry data key),
-// AES-256-GCM field ciphertexts and blind indexes land here with the intake work. For now the
-// package holds the KMS client every consumer of it shares.
+// Envelope encryption: KMS root key -> per-organization key-encryption key (GenerateDataKey,
+// cached, recovered with Decrypt) -> per-inquiry data key wrapped locally -> one AES-256-GCM
+// ciphertext per attribute. Blind indexes for equality search.
+export * from './envelope-format';
 export * from './kms';
+export * from './kms-keys';

@@ -1,4 +1,6 @@
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+
+export { KMSClient };
 import {
   Global,
   Inject,

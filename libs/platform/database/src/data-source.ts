@@ -138,3 +138,22 @@ export function schemaOf(dataSource: DataSource): string {
   const options = dataSource.options as { schema?: string };
   return options.schema ?? 'public';
 }
+
+type Queryable = { query(sql: string, params?: unknown[]): Promise<unknown> };
+
+/**
+ * Rows of a statement, whatever its kind: TypeORM returns `[rows, count]` for UPDATE and DELETE
+ * (even with RETURNING) and plain rows otherwise.
+ */
+export async function queryRows<T>(db: Queryable, sql: string, params: unknown[] = []): Promise<T[]> {
+  const result = await db.query(sql, params);
+  if (
+    Array.isArray(result) &&
+    result.length === 2 &&
+    Array.isArray(result[0]) &&
+    typeof result[1] === 'number'
+  ) {
+    return result[0] as T[];
+  }
+  return result as T[];
+}

@@ -1,6 +1,8 @@
 import type { LoggerService } from '@nestjs/common';
 import { Kafka, logLevel, type LogEntry } from 'kafkajs';
 
+import { registerCompressionCodecs } from './compression';
+
 export interface KafkaClientOptions {
   clientId: string;
   brokers: string[];
@@ -9,6 +11,7 @@ export interface KafkaClientOptions {
 
 /** A kafkajs client whose own log lines go through Veil's structured, redacting logger. */
 export function createKafkaClient(options: KafkaClientOptions): Kafka {
+  registerCompressionCodecs();
   const { logger } = options;
   return new Kafka({
     clientId: options.clientId,

@@ -28,7 +28,7 @@ const KAFKA_MODULE_OPTIONS = Symbol('KAFKA_MODULE_OPTIONS');
 export interface EventConsumerOptions {
   /** Consumer group; by convention `<service>.<what it does>`. */
   groupId: string;
-  contracts: readonly EventContract<never>[];
+  contracts: readonly EventContract<unknown>[];
   chunkSize?: number;
   partitionsConsumedConcurrently?: number;
   maxEventBytes?: number;
@@ -44,6 +44,8 @@ export interface KafkaModuleOptions {
   brokers: string[];
   /** Run the outbox relay in this process (a service that writes to its outbox). */
   relayOutbox: boolean;
+  /** Default size limit for consumed records (a consumer's own `maxEventBytes` wins). */
+  maxEventBytes?: number;
 }
 
 /** Starts every `@EventConsumer` and the outbox relay after boot; drains them first on shutdown. */
@@ -91,14 +93,14 @@ export class MessagingLifecycle implements OnApplicationBootstrap, BeforeApplica
         publisher: this.publisher,
         logger: this.logger,
         groupId: meta.groupId,
-        contracts: meta.contracts as readonly EventContract<unknown>[],
+        contracts: meta.contracts,
         handler: wrapper.instance as BatchHandler<unknown>,
         isTransientDependencyError: isTransientDatabaseError,
         ...(meta.chunkSize ? { chunkSize: meta.chunkSize } : {}),
         ...(meta.partitionsConsumedConcurrently
           ? { partitionsConsumedConcurrently: meta.partitionsConsumedConcurrently }
           : {}),
-        ...(meta.maxEventBytes ? { maxEventBytes: meta.maxEventBytes } : {}),
+        maxEventBytes: meta.maxEventBytes ?? this.options.maxEventBytes,
         metrics: consumerMetrics(this.metrics),
       });
       await consumer.start();

@@ -4,8 +4,11 @@ import { type DynamicModule, type INestApplication, Logger } from '@nestjs/commo
 import { NestFactory } from '@nestjs/core';
 import { loadConfigOrExit } from '@veil/platform/config';
 import { JsonLogger } from '@veil/platform/logging';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { json } from 'express';
 import type { z } from 'zod';
 
+import { expressErrorHandler, HttpErrorFilter, requestIdMiddleware } from './http';
 import type { BaseConfig } from './service-modules';
 
 export interface ServiceDefinition<S extends z.ZodType<BaseConfig & { PORT: number }>> {
@@ -30,12 +33,18 @@ export async function bootstrapService<S extends z.ZodType<BaseConfig & { PORT: 
     logger.error({ msg: 'unhandled promise rejection', err: reason }, 'Process');
   });
 
-  const app = await NestFactory.create(definition.module(config), {
+  const app = await NestFactory.create<NestExpressApplication>(definition.module(config), {
     logger,
     bufferLogs: true,
     abortOnError: false,
+    bodyParser: false,
   });
   app.useLogger(logger);
+  app.disable('x-powered-by');
+  app.use(requestIdMiddleware);
+  app.use(json({ limit: config.HTTP_BODY_LIMIT_BYTES, strict: true }));
+  app.use(expressErrorHandler);
+  app.useGlobalFilters(new HttpErrorFilter());
   installGracefulShutdown(app, config.SHUTDOWN_TIMEOUT_MS, logger);
   await app.listen(config.PORT, config.HTTP_HOST);
   log.log({ msg: 'service started', url: await app.getUrl() });

@@ -47,6 +47,16 @@ export function serviceEnvironment(
     PORT: String(entry.port),
     LOG_LEVEL: infra.LOG_LEVEL ?? 'log',
   };
+  // Internal service-to-service credentials and addresses. The local defaults are for the local
+  // stack only; deployments set their own secrets in the environment.
+  const vault = SERVICE_CATALOG.find((s) => s.name === 'vault')!;
+  if (entry.name === 'vault' || entry.name === 'ingest') {
+    env.VAULT_INTERNAL_TOKEN = infra.VAULT_INTERNAL_TOKEN ?? 'veil-local-vault-internal-token';
+  }
+  if (entry.name === 'ingest') {
+    env.VAULT_URL = infra.VAULT_URL ?? `http://127.0.0.1:${vault.port}`;
+    env.INGEST_INTAKE_TOKEN = infra.INGEST_INTAKE_TOKEN ?? 'veil-local-intake-token';
+  }
   if (entry.needsKms) {
     env.AWS_REGION = required(infra, 'AWS_REGION');
     for (const key of [

@@ -36,6 +36,7 @@ export function serviceModules(options: ServiceModulesOptions): DynamicModule[] 
       clientId: config.KAFKA_CLIENT_ID ?? `veil-${service}`,
       brokers: config.KAFKA_BROKERS,
       relayOutbox: options.relayOutbox ?? true,
+      maxEventBytes: config.KAFKA_MAX_EVENT_BYTES,
     }),
   ];
 }

@@ -101,6 +101,7 @@ describe('a service started with invalid configuration', () => {
       'DATABASE_URL',
       'KAFKA_BROKERS',
       'PORT',
+      'VAULT_INTERNAL_TOKEN',
     ]);
   });
 });

@@ -1,0 +1,139 @@
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+
+/**
+ * Veil's ciphertext format, version 1:
+ *
+ *   0x01 | IV (12 bytes, random per encryption) | AES-256-GCM ciphertext | tag (16 bytes)
+ *
+ * The additional authenticated data binds a ciphertext to where it belongs (organization,
+ * inquiry, attribute, key version), so a ciphertext copied to another row fails to decrypt
+ * instead of returning someone else's plaintext.
+ */
+export const FORMAT_V1 = 0x01;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+const KEY_BYTES = 32;
+
+/** A ciphertext that does not authenticate: tampered, truncated, moved, or under the wrong key. */
+export class IntegrityError extends Error {
+  readonly code = 'ciphertext_integrity';
+  constructor(message = 'ciphertext failed integrity check') {
+    super(message);
+    this.name = 'IntegrityError';
+  }
+}
+
+/** Length-prefixed, domain-separated AAD: no two different contexts produce the same bytes. */
+export function associatedData(domain: string, parts: readonly (string | number)[]): Buffer {
+  const chunks: Buffer[] = [];
+  for (const part of [domain, ...parts.map(String)]) {
+    const bytes = Buffer.from(part, 'utf8');
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(bytes.length);
+    chunks.push(len, bytes);
+  }
+  return Buffer.concat(chunks);
+}
+
+export function seal(key: Buffer, plaintext: Buffer, aad: Buffer): Buffer {
+  if (key.length !== KEY_BYTES) throw new Error('AES-256-GCM needs a 32-byte key');
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(aad);
+  const body = cipher.update(plaintext);
+  const final = cipher.final();
+  return Buffer.concat([Buffer.of(FORMAT_V1), iv, body, final, cipher.getAuthTag()]);
+}
+
+export function open(key: Buffer, sealed: Buffer, aad: Buffer): Buffer {
+  if (sealed.length < 1 + IV_BYTES + TAG_BYTES || sealed[0] !== FORMAT_V1)
+    throw new IntegrityError('unknown ciphertext format');
+  const iv = sealed.subarray(1, 1 + IV_BYTES);
+  const tag = sealed.subarray(sealed.length - TAG_BYTES);
+  const body = sealed.subarray(1 + IV_BYTES, sealed.length - TAG_BYTES);
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key, iv);
+    decipher.setAAD(aad);
+    decipher.setAuthTag(tag);
+    return Buffer.concat([decipher.update(body), decipher.final()]);
+  } catch {
+    throw new IntegrityError();
+  }
+}
+
+export interface FieldContext {
+  organizationId: string;
+  inquiryId: string;
+  attribute: string;
+  /** Version of the inquiry's data key (not of the key that wraps it, which rewrap may change). */
+  dataKeyVersion: number;
+}
+
+export function encryptField(dataKey: Buffer, plaintext: string, ctx: FieldContext): Buffer {
+  return seal(dataKey, Buffer.from(plaintext, 'utf8'), fieldAad(ctx));
+}
+
+export function decryptField(dataKey: Buffer, ciphertext: Buffer, ctx: FieldContext): string {
+  return open(dataKey, ciphertext, fieldAad(ctx)).toString('utf8');
+}
+
+function fieldAad(ctx: FieldContext): Buffer {
+  return associatedData('veil/field/v1', [
+    ctx.organizationId,
+    ctx.inquiryId,
+    ctx.attribute,
+    ctx.dataKeyVersion,
+  ]);
+}
+
+export interface DataKeyContext {
+  organizationId: string;
+  inquiryId: string;
+  dataKeyVersion: number;
+  /** Version of the organization key-encryption key that wraps it. */
+  kekVersion: number;
+}
+
+/** Wraps a per-inquiry data key under the organization's key-encryption key (locally: no KMS call). */
+export function wrapDataKey(kek: Buffer, dataKey: Buffer, ctx: DataKeyContext): Buffer {
+  return seal(kek, dataKey, dataKeyAad(ctx));
+}
+
+export function unwrapDataKey(kek: Buffer, wrapped: Buffer, ctx: DataKeyContext): Buffer {
+  return open(kek, wrapped, dataKeyAad(ctx));
+}
+
+function dataKeyAad(ctx: DataKeyContext): Buffer {
+  return associatedData('veil/data-key/v1', [
+    ctx.organizationId,
+    ctx.inquiryId,
+    ctx.dataKeyVersion,
+    ctx.kekVersion,
+  ]);
+}
+
+export function newDataKey(): Buffer {
+  return randomBytes(KEY_BYTES);
+}
+
+export type BlindIndexKind = 'referenceId' | 'emailAddress' | 'identificationNumber';
+
+/** Canonical form before hashing, so trivially different spellings of one value still match. */
+export function normalizeForIndex(kind: BlindIndexKind, value: string): string {
+  const trimmed = value.normalize('NFKC').trim();
+  switch (kind) {
+    case 'emailAddress':
+      return trimmed.toLowerCase();
+    case 'identificationNumber':
+      return trimmed.toUpperCase().replace(/[\s.-]/g, '');
+    case 'referenceId':
+      return trimmed;
+  }
+}
+
+/** Keyed HMAC-SHA256 (hex) of a normalized value: equality search without storing the value. */
+export function blindIndex(indexKey: Buffer, kind: BlindIndexKind, value: string): string {
+  return createHmac('sha256', indexKey)
+    .update(associatedData('veil/blind-index/v1', [kind, normalizeForIndex(kind, value)]))
+    .digest('hex');
+}

@@ -1,0 +1,5 @@
+export * from './api-error';
+export * from './body';
+export * from './error-filter';
+export * from './request-id';
+export * from './service-token.guard';

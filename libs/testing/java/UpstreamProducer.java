@@ -1,0 +1,57 @@
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * An upstream producer as an identity-verification system might run it: the Java Kafka client,
+ * with a compression codec of its choosing. Integration tests pipe records in as JSON lines
+ * ({"key": string|null, "value": string, "headers": {name: value}}) and read one line back per
+ * acknowledged record: "partition offset".
+ *
+ *   java -cp '<kafka jars>/*' UpstreamProducer.java <bootstrap> <topic> <none|gzip|snappy|lz4|zstd>
+ */
+public class UpstreamProducer {
+  public static void main(String[] args) throws Exception {
+    Properties props = new Properties();
+    props.put("bootstrap.servers", args[0]);
+    props.put("compression.type", args[2]);
+    props.put("acks", "all");
+    props.put("linger.ms", "20");
+    props.put("key.serializer", ByteArraySerializer.class.getName());
+    props.put("value.serializer", ByteArraySerializer.class.getName());
+    ObjectMapper json = new ObjectMapper();
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props);
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
+      java.util.List<java.util.concurrent.Future<org.apache.kafka.clients.producer.RecordMetadata>> sent = new java.util.ArrayList<>();
+      String line;
+      while ((line = in.readLine()) != null) {
+        if (line.isBlank()) continue;
+        JsonNode node = json.readTree(line);
+        byte[] key = node.hasNonNull("key") ? node.get("key").asText().getBytes(StandardCharsets.UTF_8) : null;
+        byte[] value = node.get("value").asText().getBytes(StandardCharsets.UTF_8);
+        ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(args[1], key, value);
+        if (node.has("headers")) {
+          Iterator<Map.Entry<String, JsonNode>> headers = node.get("headers").fields();
+          while (headers.hasNext()) {
+            Map.Entry<String, JsonNode> h = headers.next();
+            record.headers().add(h.getKey(), h.getValue().asText().getBytes(StandardCharsets.UTF_8));
+          }
+        }
+        sent.add(producer.send(record));
+      }
+      producer.flush();
+      for (var f : sent) {
+        var meta = f.get();
+        System.out.println(meta.partition() + " " + meta.offset());
+      }
+    }
+  }
+}

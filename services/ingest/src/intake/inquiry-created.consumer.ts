@@ -1,0 +1,20 @@
+import { Injectable } from '@nestjs/common';
+import { InquiryCreated, type InquiryCreatedV1 } from '@veil/contracts';
+import { type BatchHandler, type ConsumedEvent, EventConsumer } from '@veil/platform/kafka';
+import type { EntityManager } from 'typeorm';
+
+import { InquiryIntakeService } from './inquiry-intake.service';
+
+/** Consumes upstream inquiries; validation, size limits and dead-lettering happen in the runtime. */
+@Injectable()
+@EventConsumer({ groupId: 'ingest.inquiry-intake', contracts: [InquiryCreated] })
+export class InquiryCreatedConsumer implements BatchHandler<InquiryCreatedV1> {
+  constructor(private readonly intake: InquiryIntakeService) {}
+
+  handle(events: ConsumedEvent<InquiryCreatedV1>[], tx: EntityManager): Promise<void> {
+    return this.intake.record(
+      events.map((e) => e.event),
+      tx,
+    );
+  }
+}

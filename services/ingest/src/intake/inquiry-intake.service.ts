@@ -1,0 +1,116 @@
+import { Injectable, Logger } from '@nestjs/common';
+import {
+  InquiryRecorded,
+  type EventEnvelope,
+  type InquiryCreatedV1,
+  type PiiAttribute,
+} from '@veil/contracts';
+import { queryRows } from '@veil/platform/database';
+import { OutboxWriter } from '@veil/platform/kafka';
+import type { EntityManager } from 'typeorm';
+
+import { VaultClient, type VaultStoreItem } from '../vault-client/vault-client';
+
+interface RecordRow {
+  organization_id: string;
+  inquiry_id: string;
+}
+
+/**
+ * Records inquiries: the PII goes to the vault, the PII-free record (ids, status, which attributes
+ * exist, vault tokens) to the `inquiries` table, and `inquiry.recorded` to the outbox, all in the
+ * consumer's transaction. De-duplicates by inquiry id as well as by event id: a replayed or
+ * re-sent inquiry produces no second record and no second vault write.
+ */
+@Injectable()
+export class InquiryIntakeService {
+  private readonly logger = new Logger('InquiryIntake');
+
+  constructor(
+    private readonly vault: VaultClient,
+    private readonly outbox: OutboxWriter,
+  ) {}
+
+  async record(events: EventEnvelope<InquiryCreatedV1>[], tx: EntityManager): Promise<void> {
+    const firstPerInquiry = new Map<string, EventEnvelope<InquiryCreatedV1>>();
+    for (const e of events) {
+      const k = key(e.organizationId, e.data.inquiryId);
+      if (!firstPerInquiry.has(k)) firstPerInquiry.set(k, e);
+    }
+    const candidates = [...firstPerInquiry.values()];
+    const known = await queryRows<RecordRow>(
+      tx,
+      `select i.organization_id, i.inquiry_id from inquiries i
+         join unnest($1::text[], $2::text[]) as want(org, inq) on i.organization_id = want.org and i.inquiry_id = want.inq`,
+      [candidates.map((e) => e.organizationId), candidates.map((e) => e.data.inquiryId)],
+    );
+    const recorded = new Set(known.map((r) => key(r.organization_id, r.inquiry_id)));
+    const fresh = candidates.filter((e) => !recorded.has(key(e.organizationId, e.data.inquiryId)));
+    const duplicates = events.length - fresh.length;
+    if (fresh.length === 0) return;
+
+    const vaulted = await this.vault.store(fresh.map(toVaultItem));
+    const tokens = new Map(vaulted.map((v) => [key(v.organizationId, v.inquiryId), v.tokens]));
+
+    const inserted = await queryRows<RecordRow>(
+      tx,
+      `insert into inquiries (organization_id, inquiry_id, template_id, status, attributes_provided, vault_tokens, source_event_id, occurred_at)
+       select org, inq, tmpl, st, string_to_array(attrs, ','), toks::jsonb, evt, at::timestamptz
+         from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+           as r(org, inq, tmpl, st, attrs, toks, evt, at)
+       on conflict do nothing
+       returning organization_id, inquiry_id`,
+      [
+        fresh.map((e) => e.organizationId),
+        fresh.map((e) => e.data.inquiryId),
+        fresh.map((e) => e.data.templateId),
+        fresh.map((e) => e.data.status),
+        fresh.map((e) => providedAttributes(e.data).join(',')),
+        fresh.map((e) => JSON.stringify(tokens.get(key(e.organizationId, e.data.inquiryId)) ?? {})),
+        fresh.map((e) => e.eventId),
+        fresh.map((e) => e.occurredAt),
+      ],
+    );
+    const insertedKeys = new Set(inserted.map((r) => key(r.organization_id, r.inquiry_id)));
+    const now = new Date().toISOString();
+    await this.outbox.enqueueMany(
+      tx,
+      InquiryRecorded,
+      fresh
+        .filter((e) => insertedKeys.has(key(e.organizationId, e.data.inquiryId)))
+        .map((e) => ({
+          organizationId: e.organizationId,
+          ...(e.correlationId ? { correlationId: e.correlationId } : {}),
+          data: {
+            inquiryId: e.data.inquiryId,
+            templateId: e.data.templateId,
+            status: e.data.status,
+            createdAt: now,
+            attributesProvided: providedAttributes(e.data),
+            vaultTokens: tokens.get(key(e.organizationId, e.data.inquiryId)) ?? {},
+          },
+        })),
+    );
+    this.logger.debug?.({ msg: 'inquiries recorded', recorded: insertedKeys.size, duplicates });
+  }
+}
+
+export function providedAttributes(data: InquiryCreatedV1): PiiAttribute[] {
+  const names = Object.keys(data.attributes) as PiiAttribute[];
+  return data.referenceId !== undefined ? ['referenceId', ...names] : names;
+}
+
+function toVaultItem(e: EventEnvelope<InquiryCreatedV1>): VaultStoreItem {
+  return {
+    organizationId: e.organizationId,
+    inquiryId: e.data.inquiryId,
+    values: {
+      ...(e.data.referenceId !== undefined ? { referenceId: e.data.referenceId } : {}),
+      ...e.data.attributes,
+    },
+  };
+}
+
+function key(organizationId: string, inquiryId: string): string {
+  return `${organizationId}\u0000${inquiryId}`;
+}
