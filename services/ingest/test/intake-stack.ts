@@ -17,6 +17,8 @@ export class IntakeStack {
       overrides: {
         PORT: String(await freePort()),
         VAULT_URL: `http://127.0.0.1:${vaultPort}`,
+        // a killed ingest's partitions move to its successor after 6 s instead of 30 s
+        KAFKA_SESSION_TIMEOUT_MS: '6000',
         ...options.ingest,
       },
     });

@@ -37,6 +37,8 @@ export const baseConfigSchema = z.object({
     .min(1024)
     .max(8 * 1024 * 1024)
     .default(1024 * 1024),
+  /** How long the group waits for a silent consumer before rebalancing its partitions away. */
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(30_000),
   DATABASE_URL: postgresUrl,
   DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'must be a lowercase SQL identifier'),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),

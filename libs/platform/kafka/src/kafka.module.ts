@@ -46,6 +46,7 @@ export interface KafkaModuleOptions {
   relayOutbox: boolean;
   /** Default size limit for consumed records (a consumer's own `maxEventBytes` wins). */
   maxEventBytes?: number;
+  sessionTimeoutMs?: number;
 }
 
 /** Starts every `@EventConsumer` and the outbox relay after boot; drains them first on shutdown. */
@@ -101,6 +102,7 @@ export class MessagingLifecycle implements OnApplicationBootstrap, BeforeApplica
           ? { partitionsConsumedConcurrently: meta.partitionsConsumedConcurrently }
           : {}),
         maxEventBytes: meta.maxEventBytes ?? this.options.maxEventBytes,
+        ...(this.options.sessionTimeoutMs ? { sessionTimeoutMs: this.options.sessionTimeoutMs } : {}),
         metrics: consumerMetrics(this.metrics),
       });
       await consumer.start();

@@ -37,6 +37,7 @@ export function serviceModules(options: ServiceModulesOptions): DynamicModule[] 
       brokers: config.KAFKA_BROKERS,
       relayOutbox: options.relayOutbox ?? true,
       maxEventBytes: config.KAFKA_MAX_EVENT_BYTES,
+      sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
     }),
   ];
 }

@@ -1,0 +1,264 @@
+import {
+  adminQuery,
+  expectEventually,
+  freePort,
+  ServiceProcess,
+  testId,
+  testOrganizationId,
+} from '@veil/testing';
+
+jest.setTimeout(180_000);
+
+interface Revealed {
+  inquiryId: string;
+  found: boolean;
+  redacted: boolean;
+  attributes: Record<string, unknown>;
+}
+
+class VaultApi {
+  constructor(readonly vault: ServiceProcess) {}
+
+  private async post(
+    path: string,
+    body: unknown,
+  ): Promise<{ status: number; body: Record<string, unknown> }> {
+    const res = await fetch(`${this.vault.baseUrl}/internal/v1/inquiries/${path}`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${this.vault.env.VAULT_INTERNAL_TOKEN}`,
+      },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  }
+
+  async store(
+    organizationId: string,
+    inquiries: { inquiryId: string; values: Record<string, string | string[]> }[],
+  ) {
+    const res = await this.post('store', { inquiries: inquiries.map((i) => ({ organizationId, ...i })) });
+    expect(res.status).toBe(200);
+    return res.body.results as { inquiryId: string; tokens: Record<string, string>; created: boolean }[];
+  }
+
+  reveal(
+    organizationId: string,
+    inquiryIds: string[],
+    attributes: string[] = ['nameFirst', 'nameLast', 'emailAddress'],
+  ) {
+    return this.post('reveal', {
+      organizationId,
+      inquiryIds,
+      attributes,
+      purpose: 'vault integration test',
+      actor: { type: 'operator', id: 'op_test' },
+    });
+  }
+}
+
+function values(tag: string): Record<string, string> {
+  return { nameFirst: `Ada-${tag}`, nameLast: `Lovelace-${tag}`, emailAddress: `ada-${tag}@example.com` };
+}
+
+async function startVault(overrides: Record<string, string> = {}): Promise<ServiceProcess> {
+  const vault = new ServiceProcess('vault', { overrides: { PORT: String(await freePort()), ...overrides } });
+  vault.start();
+  await vault.waitReady();
+  return vault;
+}
+
+describe('vault: ciphertext integrity', () => {
+  let vault: ServiceProcess;
+  let api: VaultApi;
+
+  beforeAll(async () => {
+    vault = await startVault();
+    api = new VaultApi(vault);
+  });
+  afterAll(async () => {
+    await vault?.stop();
+  });
+
+  async function ciphertext(org: string, inquiryId: string, attribute: string): Promise<Buffer> {
+    const [row] = await adminQuery<{ ciphertext: Buffer }>(
+      'select ciphertext from vault.encrypted_attributes where organization_id = $1 and inquiry_id = $2 and attribute = $3',
+      [org, inquiryId, attribute],
+    );
+    return row!.ciphertext;
+  }
+
+  async function overwrite(org: string, inquiryId: string, attribute: string, bytes: Buffer): Promise<void> {
+    await adminQuery(
+      'update vault.encrypted_attributes set ciphertext = $4 where organization_id = $1 and inquiry_id = $2 and attribute = $3',
+      [org, inquiryId, attribute, bytes],
+    );
+  }
+
+  async function expectIntegrityFailure(org: string, inquiryId: string): Promise<void> {
+    const before = await integrityAudits(org);
+    const res = await api.reveal(org, [inquiryId]);
+    expect(res.status).toBe(500);
+    expect(res.body).toMatchObject({ code: 'ciphertext_integrity' });
+    expect(JSON.stringify(res.body)).not.toMatch(/Ada-|Lovelace-|@example\.com/);
+    await expectEventually(async () => expect(await integrityAudits(org)).toBe(before + 1));
+  }
+
+  async function integrityAudits(org: string): Promise<number> {
+    const [row] = await adminQuery<{ n: number }>(
+      `select count(*)::int as n from vault.outbox
+        where organization_id = $1 and topic = 'audit.events' and payload::jsonb -> 'data' ->> 'action' = 'pii.integrity_failure'`,
+      [org],
+    );
+    return row!.n;
+  }
+
+  it('reveals stored values and audits the reveal in the same transaction', async () => {
+    const org = testOrganizationId();
+    const [a] = await api.store(org, [{ inquiryId: 'inq_a', values: values('a') }]);
+    expect(a!.created).toBe(true);
+    const again = await api.store(org, [{ inquiryId: 'inq_a', values: values('different') }]);
+    expect(again[0]).toEqual({ ...a, created: false }); // idempotent: same tokens, nothing rewritten
+    const res = await api.reveal(org, ['inq_a', 'inq_missing']);
+    expect(res.status).toBe(200);
+    expect(res.body.inquiries).toEqual([
+      { inquiryId: 'inq_a', found: true, redacted: false, attributes: values('a') },
+      { inquiryId: 'inq_missing', found: false, redacted: false, attributes: {} },
+    ]);
+    const audits = await adminQuery<{ payload: string }>(
+      `select payload from vault.outbox where organization_id = $1 and topic = 'audit.events'`,
+      [org],
+    );
+    expect(audits.map((a) => JSON.parse(a.payload).data)).toEqual([
+      {
+        action: 'pii.reveal',
+        actor: { type: 'operator', id: 'op_test' },
+        outcome: 'allowed',
+        targets: {
+          inquiryIds: ['inq_a', 'inq_missing'],
+          attributes: ['nameFirst', 'nameLast', 'emailAddress'],
+        },
+        purpose: 'vault integration test',
+      },
+    ]);
+  });
+
+  it('refuses a flipped bit anywhere in a ciphertext', async () => {
+    const org = testOrganizationId();
+    await api.store(org, [{ inquiryId: 'inq_bits', values: values('bits') }]);
+    const original = await ciphertext(org, 'inq_bits', 'nameFirst');
+    for (const position of [0, 1, 12, 13, original.length - 17, original.length - 1]) {
+      const tampered = Buffer.from(original);
+      tampered[position]! ^= 0x01;
+      await overwrite(org, 'inq_bits', 'nameFirst', tampered);
+      await expectIntegrityFailure(org, 'inq_bits');
+    }
+    await overwrite(org, 'inq_bits', 'nameFirst', original);
+    expect((await api.reveal(org, ['inq_bits'])).status).toBe(200);
+  });
+
+  it('refuses a ciphertext swapped between attributes, inquiries or organizations', async () => {
+    const orgA = testOrganizationId();
+    const orgB = testOrganizationId();
+    await api.store(orgA, [
+      { inquiryId: 'inq_1', values: values('a1') },
+      { inquiryId: 'inq_2', values: values('a2') },
+    ]);
+    await api.store(orgB, [{ inquiryId: 'inq_1', values: values('b1') }]);
+
+    // between attributes of one inquiry
+    const first = await ciphertext(orgA, 'inq_1', 'nameFirst');
+    await overwrite(orgA, 'inq_1', 'nameFirst', await ciphertext(orgA, 'inq_1', 'nameLast'));
+    await expectIntegrityFailure(orgA, 'inq_1');
+    await overwrite(orgA, 'inq_1', 'nameFirst', first);
+
+    // between inquiries of one organization
+    await overwrite(orgA, 'inq_2', 'nameFirst', first);
+    await expectIntegrityFailure(orgA, 'inq_2');
+
+    // between organizations (same inquiry id)
+    await overwrite(orgB, 'inq_1', 'nameFirst', first);
+    await expectIntegrityFailure(orgB, 'inq_1');
+
+    // a wrapped data key moved between inquiries
+    await adminQuery(
+      `update vault.data_keys set wrapped_key = (select wrapped_key from vault.data_keys where organization_id = $1 and inquiry_id = 'inq_1')
+        where organization_id = $1 and inquiry_id = 'inq_2'`,
+      [orgA],
+    );
+    await expectIntegrityFailure(orgA, 'inq_2');
+  });
+
+  it('answers 401 without the internal token and 400 with field paths for bad requests', async () => {
+    const noToken = await fetch(`${vault.baseUrl}/internal/v1/inquiries/reveal`, {
+      method: 'POST',
+      body: '{}',
+    });
+    expect(noToken.status).toBe(401);
+    const bad = await fetch(`${vault.baseUrl}/internal/v1/inquiries/store`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${vault.env.VAULT_INTERNAL_TOKEN}`,
+      },
+      body: JSON.stringify({
+        inquiries: [{ organizationId: 'org_x', inquiryId: 'inq_x', values: { shoeSize: '42' } }],
+      }),
+    });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({
+      code: 'invalid_request',
+      details: { fields: [{ path: 'inquiries.0.values' }] },
+    });
+  });
+});
+
+describe('vault: key rotation by encryption budget', () => {
+  it('rotates before the budget, keeps old versions decrypting, and keeps counting across restarts', async () => {
+    const budget = { VAULT_KEK_MAX_ENCRYPTIONS: '25', VAULT_KEK_RESERVATION_BLOCK: '10' };
+    let vault = await startVault(budget);
+    const org = testOrganizationId();
+    const stored: string[] = [];
+    try {
+      for (let round = 0; round < 8; round++) {
+        const batch = Array.from({ length: 5 }, () => testId('inq'));
+        await new VaultApi(vault).store(
+          org,
+          batch.map((inquiryId) => ({ inquiryId, values: values(inquiryId) })),
+        );
+        stored.push(...batch);
+        if (round === 3) {
+          await vault.stop();
+          vault = await startVault(budget); // counters must survive the restart
+        }
+      }
+      const keys = await adminQuery<{ version: number; uses_reserved: string; retired: boolean }>(
+        `select version, uses_reserved, retired_at is not null as retired from vault.organization_keys
+          where organization_id = $1 and purpose = 'kek' order by version`,
+        [org],
+      );
+      expect(keys.length).toBeGreaterThanOrEqual(2);
+      for (const k of keys) expect(Number(k.uses_reserved)).toBeLessThanOrEqual(25);
+      expect(keys.filter((k) => !k.retired)).toHaveLength(1);
+      // every data key is counted against the KEK that wrapped it
+      const perVersion = await adminQuery<{ kek_version: number; n: number }>(
+        `select kek_version, count(*)::int as n from vault.data_keys where organization_id = $1 group by kek_version`,
+        [org],
+      );
+      for (const v of perVersion) {
+        const reserved = Number(keys.find((k) => k.version === v.kek_version)!.uses_reserved);
+        expect(v.n).toBeLessThanOrEqual(reserved);
+      }
+      expect(perVersion.reduce((sum, v) => sum + v.n, 0)).toBe(40);
+
+      const res = await new VaultApi(vault).reveal(org, stored);
+      expect(res.status).toBe(200);
+      for (const r of res.body.inquiries as Revealed[]) {
+        expect(r.attributes).toEqual(values(r.inquiryId));
+      }
+    } finally {
+      await vault.stop();
+    }
+  });
+});
