@@ -32,9 +32,12 @@ fail() {
   exit 1
 }
 
-external_kafka() { [[ -n "${KAFKA_BROKERS:-}" ]]; }
-external_pg() { [[ -n "${DATABASE_URL:-}" ]]; }
-external_kms() { [[ -n "${KMS_ENDPOINT:-}" ]]; }
+# A component is external when its variable is set to something other than what `up` writes for
+# the local one (so a shell that sourced $VEIL_HOME/env still manages the local stack).
+local_database_url() { echo "postgres://postgres:$PG_ADMIN_PASSWORD@127.0.0.1:$PG_PORT/veil"; }
+external_kafka() { [[ -n "${KAFKA_BROKERS:-}" && "$KAFKA_BROKERS" != "127.0.0.1:$KAFKA_PORT" ]]; }
+external_pg() { [[ -n "${DATABASE_URL:-}" && "$DATABASE_URL" != "$(local_database_url)" ]]; }
+external_kms() { [[ -n "${KMS_ENDPOINT:-}" && "$KMS_ENDPOINT" != "http://127.0.0.1:$KMS_PORT" ]]; }
 
 # ---------------------------------------------------------------- prerequisites
 
@@ -86,9 +89,18 @@ require_port_free() {
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# True when the pidfile names a live process that is still ours: after a crash or reboot the pid
+# may belong to an unrelated process, which must be neither trusted nor killed.
 pid_alive() {
-  local file="$1"
-  [[ -f "$file" ]] && kill -0 "$(cat "$file")" 2>/dev/null
+  local file="$1" pid
+  [[ -f "$file" ]] || return 1
+  pid="$(cat "$file")"
+  kill -0 "$pid" 2>/dev/null || return 1
+  case "$file" in
+    *kafka.pid) grep -qa 'kafka.Kafka' "/proc/$pid/cmdline" 2>/dev/null ;;
+    *kms.pid) grep -qa 'local-kms' "/proc/$pid/cmdline" 2>/dev/null ;;
+    *) return 0 ;;
+  esac
 }
 
 wait_until() {
@@ -298,7 +310,7 @@ kms_down() { stop_pidfile "$KMS_PID" kms; }
 write_env() {
   local kafka db kms
   kafka="${KAFKA_BROKERS:-127.0.0.1:$KAFKA_PORT}"
-  db="${DATABASE_URL:-postgres://postgres:$PG_ADMIN_PASSWORD@127.0.0.1:$PG_PORT/veil}"
+  db="${DATABASE_URL:-$(local_database_url)}"
   kms="${KMS_ENDPOINT:-http://127.0.0.1:$KMS_PORT}"
   cat >"$VEIL_HOME/env" <<EOF
 # written by tools/infra.sh up: the infrastructure Veil's tools, services and tests use
@@ -344,8 +356,9 @@ is_external() {
 
 cmd_up() {
   mkdir -p "$LOGS" "$RUN"
-  local c
-  for c in $(components "${1:-all}"); do
+  local c list
+  list="$(components "${1:-all}")" || exit 2
+  for c in $list; do
     if is_external "$c"; then
       say "$c is external (set in the environment); not starting a local one"
       continue
@@ -360,8 +373,9 @@ cmd_up() {
 }
 
 cmd_down() {
-  local c
-  for c in $(components "${1:-all}"); do
+  local c list
+  list="$(components "${1:-all}")" || exit 2
+  for c in $list; do
     is_external "$c" && continue
     case "$c" in
       postgres) pg_down ;;
@@ -372,8 +386,9 @@ cmd_down() {
 }
 
 cmd_status() {
-  local c state rc=0
-  for c in $(components "${1:-all}"); do
+  local c state rc=0 list
+  list="$(components "${1:-all}")" || exit 2
+  for c in $list; do
     if is_external "$c"; then
       state="external"
     else
@@ -391,8 +406,9 @@ cmd_status() {
 
 cmd_reset() {
   cmd_down "${1:-all}"
-  local c
-  for c in $(components "${1:-all}"); do
+  local c list
+  list="$(components "${1:-all}")" || exit 2
+  for c in $list; do
     is_external "$c" && continue
     case "$c" in
       postgres) rm -rf "$PG_DATA" ;;
@@ -404,8 +420,9 @@ cmd_reset() {
 }
 
 cmd_logs() {
-  local c
-  for c in $(components "${1:-all}"); do
+  local c list
+  list="$(components "${1:-all}")" || exit 2
+  for c in $list; do
     case "$c" in
       postgres) echo "$PG_LOG" ;;
       kafka) echo "$KAFKA_LOG_DIR/kafka.log" ;;

@@ -80,6 +80,20 @@ describe('decodeEvent', () => {
   });
 });
 
+it('never echoes input keys in problem details (keys can be PII too)', () => {
+  expect(decodeEvent(intake, envelope({}, JSON.parse('{"Ada Lovelace": {"__proto__": 1}}')))).toEqual({
+    ok: false,
+    code: 'forbidden_key',
+    details: ['key "__proto__" at depth 3'],
+  });
+  expect(
+    decodeEvent(
+      intake,
+      envelope({}, { ...InquiryCreated.example.data, attributes: { AdaLovelace: 'x', Smith: 'y' } }),
+    ),
+  ).toEqual({ ok: false, code: 'invalid_payload', details: ['data.attributes: unrecognized_keys (2)'] });
+});
+
 describe('createEvent / encodeEvent', () => {
   it('round-trips through decodeEvent', () => {
     const event = createEvent(InquiryCreated, { ...InquiryCreated.example, producer: 'ingest' });

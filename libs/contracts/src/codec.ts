@@ -35,34 +35,43 @@ export const DEFAULT_MAX_EVENT_BYTES = 1024 * 1024;
 
 /**
  * Describes validation issues by path and issue code only. Zod messages may quote input values,
- * and input values may be PII, so they never leave this function.
+ * and input values may be PII, so they never leave this function. Unknown key names are input too:
+ * they are only listed with `echoKeys` (an HTTP answer to the caller who sent them), otherwise
+ * counted. Path segments that are not identifiers or indexes are masked.
  */
-export function describeIssues(error: z.ZodError): string[] {
+export function describeIssues(error: z.ZodError, options: { echoKeys?: boolean } = {}): string[] {
   return error.issues.slice(0, 20).map((issue) => {
-    const path = issue.path.length ? issue.path.map(String).join('.') : '(root)';
-    const keys =
-      issue.code === 'unrecognized_keys' ? ` [${issue.keys.slice(0, 5).map(safeKey).join(',')}]` : '';
-    return `${path}: ${issue.code}${keys}`;
+    const path = issue.path.length ? issue.path.map(pathSegment).join('.') : '(root)';
+    return `${path}: ${issue.code}${issue.code === 'unrecognized_keys' ? unknownKeys(issue.keys, options.echoKeys) : ''}`;
   });
 }
 
-function safeKey(key: string): string {
-  return /^[A-Za-z0-9_$-]{1,64}$/.test(key) ? key : '<non-identifier key>';
+function pathSegment(segment: PropertyKey): string {
+  if (typeof segment === 'number') return String(segment);
+  return typeof segment === 'string' && /^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(segment) ? segment : '<key>';
 }
 
-function findForbiddenKey(value: unknown, path: string, depth = 0): string | undefined {
-  if (depth > 32) return `${path}: nesting too deep`;
+function unknownKeys(keys: readonly string[], echo = false): string {
+  if (!echo) return ` (${keys.length})`;
+  return ` [${keys
+    .slice(0, 5)
+    .map((k) => (/^[A-Za-z0-9_$-]{1,64}$/.test(k) ? k : '<key>'))
+    .join(',')}]`;
+}
+
+/** Finds a prototype-pollution key; reports its name and depth, never the (input) path to it. */
+function findForbiddenKey(value: unknown, depth = 0): string | undefined {
+  if (depth > 32) return 'nesting deeper than 32 levels';
   if (value === null || typeof value !== 'object') return undefined;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const hit = findForbiddenKey(value[i], `${path}.${i}`, depth + 1);
-      if (hit) return hit;
-    }
-    return undefined;
+  const children = Array.isArray(value) ? value : Object.keys(value);
+  if (!Array.isArray(value)) {
+    for (const key of children as string[])
+      if (FORBIDDEN_KEYS.has(key)) return `key "${key}" at depth ${depth + 1}`;
   }
-  for (const key of Object.keys(value)) {
-    if (FORBIDDEN_KEYS.has(key)) return `${path}.${key}`;
-    const hit = findForbiddenKey((value as Record<string, unknown>)[key], `${path}.${key}`, depth + 1);
+  for (const child of Array.isArray(value)
+    ? value
+    : (children as string[]).map((k) => (value as Record<string, unknown>)[k])) {
+    const hit = findForbiddenKey(child, depth + 1);
     if (hit) return hit;
   }
   return undefined;
@@ -90,7 +99,7 @@ export function decodeEvent(
   } catch {
     return { ok: false, code: 'malformed_json', details: ['value is not valid JSON'] };
   }
-  const forbidden = findForbiddenKey(parsed, '$');
+  const forbidden = findForbiddenKey(parsed);
   if (forbidden) return { ok: false, code: 'forbidden_key', details: [forbidden] };
 
   const header = EnvelopeHeader.safeParse(parsed);
@@ -105,12 +114,14 @@ export function decodeEvent(
     return { ok: false, code: 'unknown_event_version', details: [`${eventType} v${eventVersion}`] };
   }
   const rawData = (parsed as { data?: unknown }).data;
-  const extraKeys = Object.keys(parsed as object).filter((k) => k !== 'data' && !(k in EnvelopeHeader.shape));
+  const extraKeys = Object.keys(parsed as object).filter(
+    (k) => k !== 'data' && !Object.hasOwn(EnvelopeHeader.shape, k),
+  );
   if (extraKeys.length > 0) {
     return {
       ok: false,
       code: 'invalid_envelope',
-      details: [`(root): unrecognized_keys [${extraKeys.slice(0, 5).map(safeKey).join(',')}]`],
+      details: [`(root): unrecognized_keys${unknownKeys(extraKeys)}`],
     };
   }
   const data = contract.data.safeParse(rawData);

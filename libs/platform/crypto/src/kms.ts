@@ -27,6 +27,8 @@ export function createKmsClient(options: KmsOptions): KMSClient {
     region: options.region,
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     maxAttempts: 3,
+    // Bounded: a KMS that hangs must fail the call (and be retried) rather than hold a batch forever.
+    requestHandler: { requestTimeout: 5_000, connectionTimeout: 2_000 },
   });
 }
 

@@ -6,6 +6,8 @@ export interface ServiceDatabaseOptions {
   schema: string;
   applicationName: string;
   poolSize?: number;
+  /** Upper bound for any statement (0 = none); a stuck query must not hold a partition forever. */
+  statementTimeoutMs?: number;
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- TypeORM's own type
   entities?: MixedList<Function | string | EntitySchema>;
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- TypeORM's own type
@@ -33,7 +35,7 @@ export function createServiceDataSource(options: ServiceDatabaseOptions): DataSo
     poolSize: options.poolSize ?? 10,
     extra: {
       // Unqualified names in migrations and queries resolve to the service's schema.
-      options: `-c search_path=${options.schema}`,
+      options: `-c search_path=${options.schema} -c statement_timeout=${options.statementTimeoutMs ?? 0}`,
       idleTimeoutMillis: 30_000,
     },
   });
@@ -45,6 +47,9 @@ export function createServiceDataSource(options: ServiceDatabaseOptions): DataSo
  */
 export async function runMigrations(dataSource: DataSource): Promise<string[]> {
   const schema = schemaOf(dataSource);
+  const poolSize = (dataSource.options as { poolSize?: number }).poolSize ?? 10;
+  if (poolSize < 2)
+    throw new Error('runMigrations needs a pool of at least 2 connections (one holds the lock)');
   const runner = dataSource.createQueryRunner();
   await runner.connect();
   try {
@@ -74,7 +79,21 @@ export async function initializeWithRetry(dataSource: DataSource, timeoutMs = 60
   }
 }
 
-const TRANSIENT_SQLSTATE_CLASSES = ['08', '53', '57', '58', '40'];
+// Connection problems (class 08), serialization failures and deadlocks, resource exhaustion,
+// lock timeouts and server shutdown/restart: retrying later can succeed. Statement timeouts
+// (57014) and constraint failures are not in the list: retrying the same statement fails again.
+const TRANSIENT_SQLSTATES = new Set([
+  '40001',
+  '40P01',
+  '53000',
+  '53100',
+  '53200',
+  '53300',
+  '55P03',
+  '57P01',
+  '57P02',
+  '57P03',
+]);
 const TRANSIENT_NODE_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -90,8 +109,8 @@ const TRANSIENT_MESSAGES = [
   /connection is not established/i,
   /timeout exceeded when trying to connect/i,
   /Client has encountered a connection error/i,
+  /Client was closed/i,
   /the database system is (starting up|shutting down|in recovery mode)/i,
-  /Connection terminated unexpectedly/i,
   /Query read timeout/i,
 ];
 
@@ -110,7 +129,7 @@ export function isTransientDatabaseError(error: unknown): boolean {
     const code = (candidate as { code?: unknown }).code;
     if (typeof code === 'string') {
       if (TRANSIENT_NODE_CODES.has(code)) return true;
-      if (/^[0-9A-Z]{5}$/.test(code) && TRANSIENT_SQLSTATE_CLASSES.includes(code.slice(0, 2))) return true;
+      if (/^[0-9A-Z]{5}$/.test(code) && (code.startsWith('08') || TRANSIENT_SQLSTATES.has(code))) return true;
     }
     const message = (candidate as { message?: unknown }).message;
     return typeof message === 'string' && TRANSIENT_MESSAGES.some((re) => re.test(message));

@@ -1,4 +1,15 @@
+import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
+
 import { Client } from 'pg';
+
+/** A PostgreSQL SCRAM-SHA-256 password verifier (RFC 5802/7677), as `CREATE ROLE ... PASSWORD` accepts it. */
+export function scramSha256Verifier(password: string, salt = randomBytes(16), iterations = 4096): string {
+  const salted = pbkdf2Sync(password.normalize('NFKC'), salt, iterations, 32, 'sha256');
+  const clientKey = createHmac('sha256', salted).update('Client Key').digest();
+  const storedKey = createHash('sha256').update(clientKey).digest();
+  const serverKey = createHmac('sha256', salted).update('Server Key').digest();
+  return `SCRAM-SHA-256$${iterations}:${salt.toString('base64')}$${storedKey.toString('base64')}:${serverKey.toString('base64')}`;
+}
 
 export interface ServiceDatabase {
   /** The service's schema, also the suffix of its role (veil_<schema>). */
@@ -41,9 +52,9 @@ export async function provisionServiceDatabases(
     for (const svc of services) {
       const role = serviceRole(svc.schema);
       const exists = await client.query('select 1 from pg_roles where rolname = $1', [role]);
-      // Passwords are literals in DDL; quote_literal on the server keeps them safe.
+      // Only a SCRAM verifier reaches the server: DDL can be logged, the plaintext password is not in it.
       const { rows: lit } = await client.query<{ pw: string }>('select quote_literal($1) as pw', [
-        svc.password,
+        scramSha256Verifier(svc.password),
       ]);
       if (exists.rowCount === 0) {
         await client.query(`create role ${ident(role)} login password ${lit[0]!.pw}`);

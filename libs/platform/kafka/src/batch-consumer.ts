@@ -9,7 +9,7 @@ import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage } from '
 import type { DataSource, EntityManager } from 'typeorm';
 
 import { backoffDelay, DEFAULT_BACKOFF, sleep, type BackoffPolicy } from './backoff';
-import { classifyError, errorCode, PermanentError } from './errors';
+import { classifyError, describeError, errorCode, PermanentError } from './errors';
 import { claimInbox } from './inbox';
 import type { EventPublisher } from './publisher';
 
@@ -58,6 +58,11 @@ export interface BatchConsumerOptions<T> {
   maxBytesPerPartition?: number;
   /** How long the group waits for a silent member (e.g. one killed with SIGKILL) before rebalancing. */
   sessionTimeoutMs?: number;
+  /**
+   * Dead-letter records keep the original value when it fits; a larger value (e.g. a record
+   * rejected as too large) is left out, with its size in a header, so the DLQ write cannot fail.
+   */
+  maxDeadLetterValueBytes?: number;
 }
 
 export const DLQ_HEADERS = {
@@ -68,6 +73,7 @@ export const DLQ_HEADERS = {
   errorDetail: 'veil-dlq-error-detail',
   consumerGroup: 'veil-dlq-consumer-group',
   failedAt: 'veil-dlq-failed-at',
+  valueOmittedBytes: 'veil-dlq-value-omitted-bytes',
 } as const;
 
 type Decoded<T> =
@@ -77,7 +83,23 @@ interface Failure {
   detail: string;
 }
 
+/** The partition is no longer ours (rebalance) or we are stopping: leave the batch untouched. */
 class StopBatch extends Error {}
+
+const LOST_MEMBERSHIP = new Set([
+  'REBALANCE_IN_PROGRESS',
+  'UNKNOWN_MEMBER_ID',
+  'ILLEGAL_GENERATION',
+  'FENCED_INSTANCE_ID',
+]);
+/** Unknown-error dead-letters in a row after which the runtime assumes a systemic fault and pauses. */
+const MAX_UNKNOWN_STREAK = 3;
+
+/** Per-batch state: whether kafkajs told us (through a heartbeat) that the partition moved on. */
+interface BatchScope {
+  payload: EachBatchPayload;
+  lost: boolean;
+}
 
 /**
  * Veil's consumer runtime on kafkajs. Unlike NestJS's Kafka transport (retry forever on any error,
@@ -90,7 +112,10 @@ class StopBatch extends Error {}
  *   payload (invariant 4);
  * - retries transient errors with jittered exponential backoff, pausing the partition between
  *   rounds and never dead-lettering them;
- * - heartbeats during long batches and drains the chunk in hand on shutdown.
+ * - heartbeats during long batches, stops as soon as a heartbeat reports a rebalance, and drains
+ *   the chunk in hand on shutdown.
+ * Offset commits are not handler errors: a failed commit (e.g. a rebalance) goes back to kafkajs,
+ * which rejoins the group; the inbox makes the redelivery harmless.
  */
 export class BatchConsumer<T> {
   private consumer?: Consumer;
@@ -100,6 +125,7 @@ export class BatchConsumer<T> {
   private readonly backoff: BackoffPolicy;
   private readonly chunkSize: number;
   private crashed?: Error;
+  private unknownStreak = 0;
 
   constructor(private readonly options: BatchConsumerOptions<T>) {
     const topics = new Set(options.contracts.map((c) => c.topic.name));
@@ -117,12 +143,13 @@ export class BatchConsumer<T> {
     return this.options.groupId;
   }
 
-  /** Not ready when kafkajs gave up on the consumer (it restarts on its own otherwise). */
+  /** Running and not given up on by kafkajs (which restarts on its own otherwise). */
   get healthy(): boolean {
     return this.consumer !== undefined && this.crashed === undefined;
   }
 
   async start(): Promise<void> {
+    if (this.consumer) return;
     const { kafka, groupId } = this.options;
     const consumer = kafka.consumer({
       groupId,
@@ -136,7 +163,7 @@ export class BatchConsumer<T> {
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       this.options.logger.error(
-        { msg: 'consumer crashed', groupId, error: payload.error?.name, restart: payload.restart },
+        { msg: 'consumer crashed', groupId, ...describeError(payload.error), restart: payload.restart },
         'BatchConsumer',
       );
       if (!payload.restart) this.crashed = payload.error;
@@ -144,14 +171,19 @@ export class BatchConsumer<T> {
     consumer.on(consumer.events.GROUP_JOIN, () => {
       this.crashed = undefined;
     });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [this.topic], fromBeginning: this.options.fromBeginning ?? true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 3,
-      eachBatch: (payload) => this.onBatch(payload),
-    });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: [this.topic], fromBeginning: this.options.fromBeginning ?? true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 3,
+        eachBatch: (payload) => this.onBatch(payload),
+      });
+    } catch (error) {
+      await consumer.disconnect().catch(() => undefined);
+      throw error;
+    }
     this.consumer = consumer;
   }
 
@@ -163,18 +195,31 @@ export class BatchConsumer<T> {
     await consumer?.disconnect();
   }
 
-  private async onBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, isRunning, isStale } = payload;
-    const started = process.hrtime.bigint();
-    const decoded = batch.messages.map((m) => this.decode(batch.topic, batch.partition, m));
-    const stillOwned = () => isRunning() && !isStale() && !this.abort.signal.aborted;
+  private owned(scope: BatchScope): boolean {
+    return !scope.lost && scope.payload.isRunning() && !scope.payload.isStale() && !this.abort.signal.aborted;
+  }
 
-    // Keep a heartbeat going while a long chunk is inside the handler.
-    const heartbeat = setInterval(() => void payload.heartbeat().catch(() => undefined), 2_000);
+  /** Heartbeats; a rebalance reported here means the partition may already belong to someone else. */
+  private async beat(scope: BatchScope): Promise<void> {
+    try {
+      await scope.payload.heartbeat();
+    } catch (error) {
+      if (LOST_MEMBERSHIP.has((error as { type?: string }).type ?? '')) scope.lost = true;
+    }
+  }
+
+  private async onBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    const started = process.hrtime.bigint();
+    const scope: BatchScope = { payload, lost: false };
+    const decoded = batch.messages.map((m) => this.decode(batch.topic, batch.partition, m));
+
+    // Keep heartbeating while a long chunk is inside the handler.
+    const heartbeat = setInterval(() => void this.beat(scope), 2_000);
     try {
       let i = 0;
       while (i < decoded.length) {
-        if (!stillOwned()) return;
+        if (!this.owned(scope)) return;
         const first = decoded[i]!;
         if ('failure' in first) {
           await this.deadLetter(payload, first.message, first.failure);
@@ -189,17 +234,19 @@ export class BatchConsumer<T> {
           chunk.push(next.consumed);
           i++;
         }
-        const completed = await this.applyWithRetry(payload, chunk);
-        if (!completed) return; // paused for a cooldown or lost the partition; redelivered later
-        await payload.heartbeat().catch(() => undefined);
+        if (!(await this.applyWithRetry(scope, chunk))) return; // paused or no longer ours: redelivered later
+        await this.beat(scope);
       }
     } catch (error) {
       if (error instanceof StopBatch) return;
-      throw error;
+      throw error; // offset commit or dead-letter write failed: kafkajs restarts/rejoins, nothing is lost
     } finally {
       clearInterval(heartbeat);
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      this.options.metrics?.batchSeconds(this.groupId, this.topic, seconds);
+      this.options.metrics?.batchSeconds(
+        this.groupId,
+        this.topic,
+        Number(process.hrtime.bigint() - started) / 1e9,
+      );
     }
   }
 
@@ -224,44 +271,63 @@ export class BatchConsumer<T> {
   }
 
   /**
-   * Applies a chunk, retrying transient failures. Returns false when the partition was paused for a
-   * cooldown (or is no longer ours): nothing was committed, and kafkajs fetches it again later.
+   * Applies a chunk, retrying what may pass. Returns false when the partition was paused for a
+   * cooldown or is no longer ours: nothing more was committed, and kafkajs fetches it again later.
    */
-  private async applyWithRetry(payload: EachBatchPayload, chunk: ConsumedEvent<T>[]): Promise<boolean> {
+  private async applyWithRetry(scope: BatchScope, chunk: ConsumedEvent<T>[]): Promise<boolean> {
     for (let attempt = 0; ; attempt++) {
+      let failure: unknown;
       try {
         await this.apply(chunk);
-        await this.commit(payload, chunk[chunk.length - 1]!.offset);
-        return true;
       } catch (error) {
-        if (error instanceof StopBatch) throw error;
-        if (classifyError(error, this.options.isTransientDependencyError) === 'permanent') {
-          await this.isolate(payload, chunk, error);
+        failure = error;
+      }
+      if (failure === undefined) {
+        this.unknownStreak = 0;
+        await this.commit(scope.payload, chunk[chunk.length - 1]!.offset); // outside the classification on purpose
+        return true;
+      }
+
+      const kind = classifyError(failure, this.options.isTransientDependencyError);
+      const roundOver = attempt + 1 >= this.backoff.attemptsPerRound;
+      if (kind === 'permanent' || (kind === 'unknown' && roundOver)) {
+        if (chunk.length > 1) return this.isolate(scope, chunk);
+        if (kind === 'permanent' || this.unknownStreak < MAX_UNKNOWN_STREAK) {
+          if (kind === 'unknown') this.unknownStreak++;
+          await this.deadLetterEvent(scope.payload, chunk[0]!, failure);
           return true;
         }
-        this.options.metrics?.retried(this.groupId, this.topic);
-        this.options.logger.warn(
+        this.options.logger.error(
           {
-            msg: 'transient error, will retry',
+            msg: 'repeated unexpected handler errors; pausing instead of dead-lettering',
             groupId: this.groupId,
-            topic: this.topic,
-            partition: chunk[0]!.partition,
-            offset: chunk[0]!.offset,
-            attempt: attempt + 1,
-            error: (error as Error).name,
-            reason: (error as Error).message,
+            ...describeError(failure),
           },
           'BatchConsumer',
         );
-        if (attempt + 1 >= this.backoff.attemptsPerRound) {
-          const resume = payload.pause();
-          setTimeout(resume, this.backoff.cooldownMs).unref();
-          return false;
-        }
-        await sleep(backoffDelay(attempt, this.backoff), this.abort.signal);
-        if (!payload.isRunning() || payload.isStale() || this.abort.signal.aborted) return false;
-        await payload.heartbeat().catch(() => undefined);
       }
+
+      this.options.metrics?.retried(this.groupId, this.topic);
+      this.options.logger.warn(
+        {
+          msg: 'handler failed, will retry',
+          groupId: this.groupId,
+          topic: this.topic,
+          partition: chunk[0]!.partition,
+          offset: chunk[0]!.offset,
+          attempt: attempt + 1,
+          ...describeError(failure),
+        },
+        'BatchConsumer',
+      );
+      if (roundOver) {
+        const resume = scope.payload.pause();
+        setTimeout(resume, this.backoff.cooldownMs).unref();
+        return false;
+      }
+      await sleep(backoffDelay(attempt, this.backoff), this.abort.signal);
+      await this.beat(scope);
+      if (!this.owned(scope)) return false;
     }
   }
 
@@ -287,19 +353,15 @@ export class BatchConsumer<T> {
   }
 
   /**
-   * A chunk failed permanently: apply its events one by one so that only the guilty ones are
+   * A chunk failed for good: apply its events one by one so that only the guilty ones are
    * dead-lettered and the rest keep their effects. Order within the partition is preserved.
    */
-  private async isolate(payload: EachBatchPayload, chunk: ConsumedEvent<T>[], error: unknown): Promise<void> {
-    if (chunk.length === 1) {
-      await this.deadLetterEvent(payload, chunk[0]!, error);
-      return;
-    }
+  private async isolate(scope: BatchScope, chunk: ConsumedEvent<T>[]): Promise<boolean> {
     for (const single of chunk) {
-      if (this.abort.signal.aborted || !payload.isRunning() || payload.isStale()) throw new StopBatch();
-      const ok = await this.applyWithRetry(payload, [single]);
-      if (!ok) throw new StopBatch();
+      if (!this.owned(scope)) throw new StopBatch();
+      if (!(await this.applyWithRetry(scope, [single]))) throw new StopBatch();
     }
+    return true;
   }
 
   private async deadLetterEvent(
@@ -309,7 +371,7 @@ export class BatchConsumer<T> {
   ): Promise<void> {
     const message = payload.batch.messages.find((m) => m.offset === event.offset);
     if (!message) throw new Error(`offset ${event.offset} not in batch`);
-    const detail = error instanceof PermanentError ? error.message : 'the handler rejected the event';
+    const detail = error instanceof PermanentError ? error.message : 'the handler failed on this event';
     await this.deadLetter(payload, message, { code: errorCode(error), detail });
     await this.commit(payload, event.offset);
   }
@@ -320,10 +382,12 @@ export class BatchConsumer<T> {
     failure: Failure,
   ): Promise<void> {
     const { topic, partition } = payload.batch;
+    const limit = this.options.maxDeadLetterValueBytes ?? 900 * 1024;
+    const omit = (message.value?.length ?? 0) > limit;
     await this.options.publisher.send(this.deadLetterTopic, [
       {
         key: message.key,
-        value: message.value,
+        value: omit ? null : message.value,
         headers: {
           ...(message.headers ?? {}),
           [DLQ_HEADERS.originalTopic]: topic,
@@ -333,6 +397,7 @@ export class BatchConsumer<T> {
           [DLQ_HEADERS.errorDetail]: failure.detail.slice(0, 1000),
           [DLQ_HEADERS.consumerGroup]: this.groupId,
           [DLQ_HEADERS.failedAt]: new Date().toISOString(),
+          ...(omit ? { [DLQ_HEADERS.valueOmittedBytes]: String(message.value?.length ?? 0) } : {}),
         },
       },
     ]);

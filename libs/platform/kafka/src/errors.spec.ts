@@ -23,10 +23,22 @@ describe('classifyError', () => {
     );
   });
 
-  it('dead-letters what retrying cannot fix', () => {
+  it('dead-letters what a handler declares permanent', () => {
     expect(classify(new PermanentError('unknown_org', 'organization is not registered'))).toBe('permanent');
-    expect(classify(Object.assign(new Error('duplicate key'), { code: '23505' }))).toBe('permanent');
-    expect(classify(new TypeError("Cannot read properties of undefined (reading 'x')"))).toBe('permanent');
+  });
+
+  it('treats everything else as unknown: retried for a round, then isolated', () => {
+    expect(classify(Object.assign(new Error('duplicate key'), { code: '23505' }))).toBe('unknown');
+    expect(
+      classify(Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' })),
+    ).toBe('unknown');
+    expect(classify(new TypeError("Cannot read properties of undefined (reading 'x')"))).toBe('unknown');
+  });
+
+  it('retries what AWS SDK v3 marks retryable or answers with a 5xx', () => {
+    expect(classify({ name: 'SomeNewException', $retryable: { throttling: true } })).toBe('transient');
+    expect(classify({ name: 'InternalFailure', $metadata: { httpStatusCode: 503 } })).toBe('transient');
+    expect(classify({ name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } })).toBe('unknown');
   });
 
   it('derives a short error code without quoting the message', () => {

@@ -16,8 +16,11 @@ import { HealthRegistry, MetricsService } from '@veil/platform/observability';
 import type { Admin, Kafka } from 'kafkajs';
 import { DataSource } from 'typeorm';
 
+import { backoffDelay, DEFAULT_BACKOFF, sleep } from './backoff';
 import { BatchConsumer, type BatchHandler, type ConsumerMetrics } from './batch-consumer';
 import { createKafkaClient } from './client';
+import { describeError } from './errors';
+import { pruneInbox } from './inbox';
 import { OutboxRelay, OutboxWriter } from './outbox';
 import { EventPublisher } from './publisher';
 
@@ -47,6 +50,8 @@ export interface KafkaModuleOptions {
   /** Default size limit for consumed records (a consumer's own `maxEventBytes` wins). */
   maxEventBytes?: number;
   sessionTimeoutMs?: number;
+  /** Days inbox rows are kept; must exceed the retention of every consumed topic. */
+  inboxRetentionDays?: number;
 }
 
 /** Starts every `@EventConsumer` and the outbox relay after boot; drains them first on shutdown. */
@@ -55,6 +60,10 @@ export class MessagingLifecycle implements OnApplicationBootstrap, BeforeApplica
   private readonly logger = new Logger('Messaging');
   private readonly consumers: BatchConsumer<unknown>[] = [];
   private admin?: Admin;
+  private readonly starting: Promise<void>[] = [];
+  private stopping = false;
+  private readonly abort = new AbortController();
+  private pruneTimer?: NodeJS.Timeout;
 
   constructor(
     @Inject(KAFKA_CLIENT) private readonly kafka: Kafka,
@@ -73,14 +82,15 @@ export class MessagingLifecycle implements OnApplicationBootstrap, BeforeApplica
     this.health.register('kafka', async () => {
       await this.admin!.describeCluster();
       const unhealthy = this.consumers.filter((c) => !c.healthy).map((c) => c.groupId);
-      if (unhealthy.length > 0) throw new Error(`consumers stopped: ${unhealthy.join(', ')}`);
+      if (unhealthy.length > 0) throw new Error(`consumers not running: ${unhealthy.join(', ')}`);
     });
     await this.admin.connect().catch((error: unknown) => {
       this.logger.warn({
         msg: 'Kafka not reachable at boot; readiness will say so',
-        reason: (error as Error).message,
+        ...describeError(error),
       });
     });
+    this.pruneTimer = setInterval(() => void this.pruneInbox(), 60 * 60 * 1000).unref();
 
     if (this.options.relayOutbox) this.relay.start();
 
@@ -105,17 +115,48 @@ export class MessagingLifecycle implements OnApplicationBootstrap, BeforeApplica
         ...(this.options.sessionTimeoutMs ? { sessionTimeoutMs: this.options.sessionTimeoutMs } : {}),
         metrics: consumerMetrics(this.metrics),
       });
-      await consumer.start();
       this.consumers.push(consumer);
-      this.logger.log({
-        msg: 'consumer started',
-        groupId: meta.groupId,
-        topic: meta.contracts[0]?.topic.name,
-      });
+      // In the background: a broker that is down at boot delays consuming, not the process.
+      this.starting.push(this.startWithRetry(consumer, meta.contracts[0]?.topic.name));
+    }
+  }
+
+  private async startWithRetry(consumer: BatchConsumer<unknown>, topic: string | undefined): Promise<void> {
+    for (let attempt = 0; !this.stopping; attempt++) {
+      try {
+        await consumer.start();
+        this.logger.log({ msg: 'consumer started', groupId: consumer.groupId, topic });
+        return;
+      } catch (error) {
+        this.logger.warn({
+          msg: 'consumer could not start; retrying',
+          groupId: consumer.groupId,
+          attempt: attempt + 1,
+          ...describeError(error),
+        });
+        await sleep(backoffDelay(attempt, DEFAULT_BACKOFF), this.abort.signal);
+      }
+    }
+  }
+
+  /** Inbox rows only matter while a redelivery can still arrive (the longest topic retention). */
+  private async pruneInbox(): Promise<void> {
+    try {
+      const deleted = await pruneInbox(
+        this.dataSource.manager,
+        (this.options.inboxRetentionDays ?? 35) * 24 * 3600 * 1000,
+      );
+      if (deleted > 0) this.logger.log({ msg: 'inbox pruned', deleted });
+    } catch (error) {
+      this.logger.warn({ msg: 'inbox prune failed', ...describeError(error) });
     }
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    this.abort.abort();
+    clearInterval(this.pruneTimer);
+    await Promise.allSettled(this.starting);
     await Promise.all(this.consumers.map((c) => c.stop()));
     await this.relay.stop();
     await this.publisher.disconnect();

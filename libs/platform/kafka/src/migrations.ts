@@ -52,4 +52,27 @@ export class TransactionalOutbox1764000000001 implements MigrationInterface {
   }
 }
 
-export const MESSAGING_MIGRATIONS = [KafkaInbox1764000000000, TransactionalOutbox1764000000001];
+/** Rows the broker refuses for good are set aside (with the reason) instead of blocking the relay. */
+export class OutboxQuarantine1764000000002 implements MigrationInterface {
+  name = 'OutboxQuarantine1764000000002';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`alter table outbox add column quarantined_at timestamptz, add column failure text`);
+    await q.query(`drop index outbox_pending`);
+    await q.query(
+      `create index outbox_pending on outbox (id) where published_at is null and quarantined_at is null`,
+    );
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`drop index outbox_pending`);
+    await q.query(`create index outbox_pending on outbox (id) where published_at is null`);
+    await q.query(`alter table outbox drop column quarantined_at, drop column failure`);
+  }
+}
+
+export const MESSAGING_MIGRATIONS = [
+  KafkaInbox1764000000000,
+  TransactionalOutbox1764000000001,
+  OutboxQuarantine1764000000002,
+];

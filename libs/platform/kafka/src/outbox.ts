@@ -5,7 +5,19 @@ import { schemaOf } from '@veil/platform/database';
 import type { DataSource, EntityManager } from 'typeorm';
 
 import { backoffDelay, DEFAULT_BACKOFF, sleep } from './backoff';
+import { describeError } from './errors';
 import { toMessage, type EventPublisher } from './publisher';
+
+export interface EnqueueOptions {
+  /**
+   * Keep per-key order across concurrent transactions (default). Turn off only for events whose
+   * consumers do not depend on the order of concurrent writers (audit events: the audit log
+   * orders by its own append), where the per-key lock would serialize unrelated requests.
+   */
+  ordered?: boolean;
+}
+
+const MAX_ROUND_BYTES = 768 * 1024;
 
 /**
  * Writes events into the service's outbox table inside the caller's business transaction, so an
@@ -18,8 +30,9 @@ export class OutboxWriter {
     tx: EntityManager,
     contract: EventContract<T>,
     input: Omit<NewEvent<T>, 'producer'>,
+    options: EnqueueOptions = {},
   ): Promise<EventEnvelope<T>> {
-    const [event] = await this.enqueueMany(tx, contract, [input]);
+    const [event] = await this.enqueueMany(tx, contract, [input], options);
     return event!;
   }
 
@@ -27,10 +40,20 @@ export class OutboxWriter {
     tx: EntityManager,
     contract: EventContract<T>,
     inputs: Omit<NewEvent<T>, 'producer'>[],
+    options: EnqueueOptions = {},
   ): Promise<EventEnvelope<T>[]> {
     if (inputs.length === 0) return [];
     const events = inputs.map((input) => createEvent(contract, { ...input, producer: this.producer }));
     const messages = events.map((event) => toMessage(contract, event));
+    if (options.ordered ?? true) {
+      // Writers of the same key take turns (until commit), so outbox ids of one key follow commit
+      // order and the relay, which publishes in id order, cannot put a later event first. Locks
+      // are taken in hash order so two transactions never wait on each other in a cycle.
+      await tx.query(
+        `select pg_advisory_xact_lock(h) from (select distinct hashtext($1 || ':' || k) as h from unnest($2::text[]) as k order by h) s`,
+        [contract.topic.name, messages.map((m) => String(m.key))],
+      );
+    }
     await tx.query(
       `insert into outbox (topic, message_key, event_id, organization_id, payload, headers)
        select $1, m.key, m.event_id, m.org, m.payload, m.headers
@@ -87,7 +110,9 @@ export class OutboxRelay {
   private readonly abort = new AbortController();
   private wake?: () => void;
   private lastPrune = 0;
-  private lockKey: string;
+  private readonly lockKey: string;
+  /** After a batch the broker refused for good: rows go one at a time until the culprit is found. */
+  private singleRowRounds = 0;
 
   constructor(private readonly options: OutboxRelayOptions) {
     this.lockKey = `veil.outbox.${schemaOf(options.dataSource)}`;
@@ -114,7 +139,7 @@ export class OutboxRelay {
   /** Pending rows, for metrics and readiness. */
   async pending(): Promise<number> {
     const rows: { n: string }[] = await this.options.dataSource.query(
-      'select count(*) as n from outbox where published_at is null',
+      'select count(*) as n from outbox where published_at is null and quarantined_at is null',
     );
     return Number(rows[0]?.n ?? 0);
   }
@@ -130,11 +155,7 @@ export class OutboxRelay {
       } catch (error) {
         if (!this.running) break;
         this.options.logger.warn(
-          {
-            msg: 'outbox relay round failed, will retry',
-            error: (error as Error).name,
-            reason: (error as Error).message,
-          },
+          { msg: 'outbox relay round failed, will retry', ...describeError(error) },
           'OutboxRelay',
         );
         await sleep(backoffDelay(failures++, DEFAULT_BACKOFF), this.abort.signal);
@@ -156,7 +177,7 @@ export class OutboxRelay {
     });
   }
 
-  /** One round: returns how many rows it published. */
+  /** One round: returns how many rows it published (or quarantined). */
   async relayOnce(): Promise<number> {
     const { dataSource, publisher, hooks } = this.options;
     return dataSource.transaction(async (tx) => {
@@ -165,11 +186,19 @@ export class OutboxRelay {
         [this.lockKey],
       );
       if (!lock?.locked) return 0;
-      const rows: OutboxRow[] = await tx.query(
+      const candidates: OutboxRow[] = await tx.query(
         `select id, topic, message_key, event_id, payload, headers
-           from outbox where published_at is null order by id limit $1`,
-        [this.options.batchSize ?? 500],
+           from outbox where published_at is null and quarantined_at is null order by id limit $1`,
+        [this.singleRowRounds > 0 ? 1 : (this.options.batchSize ?? 500)],
       );
+      // Bounded by bytes too, so one round never exceeds what a broker accepts in a request.
+      const rows: OutboxRow[] = [];
+      let bytes = 0;
+      for (const row of candidates) {
+        bytes += Buffer.byteLength(row.payload);
+        if (rows.length > 0 && bytes > MAX_ROUND_BYTES) break;
+        rows.push(row);
+      }
       if (rows.length === 0) return 0;
       const byTopic = new Map<string, Message[]>();
       for (const row of rows) {
@@ -177,7 +206,33 @@ export class OutboxRelay {
         messages.push({ key: row.message_key, value: row.payload, headers: row.headers });
         byTopic.set(row.topic, messages);
       }
-      await publisher.sendBatch([...byTopic].map(([topic, messages]) => ({ topic, messages })));
+      try {
+        await publisher.sendBatch([...byTopic].map(([topic, messages]) => ({ topic, messages })));
+      } catch (error) {
+        if ((error as { retriable?: unknown }).retriable !== false) throw error; // broker down etc.: retry the round
+        // The broker refuses something in this batch for good (too large, topic missing): find it
+        // by sending one row at a time, and set that row aside instead of blocking every other.
+        if (rows.length > 1) {
+          this.singleRowRounds = 100;
+          throw error;
+        }
+        await tx.query('update outbox set quarantined_at = now(), failure = $2 where id = $1', [
+          rows[0]!.id,
+          describeError(error).code ?? describeError(error).error,
+        ]);
+        this.options.logger.error(
+          {
+            msg: 'outbox row quarantined: the broker refuses it',
+            topic: rows[0]!.topic,
+            eventId: rows[0]!.event_id,
+            ...describeError(error),
+          },
+          'OutboxRelay',
+        );
+        this.singleRowRounds = 0;
+        return 1;
+      }
+      if (this.singleRowRounds > 0) this.singleRowRounds--;
       await hooks?.afterSend?.(rows.map((r) => r.event_id));
       await tx.query('update outbox set published_at = now() where id = any($1::bigint[])', [
         rows.map((r) => r.id),

@@ -93,20 +93,22 @@ export class EventPublisher {
 
   async sendBatch(topicMessages: { topic: string; messages: Message[] }[]): Promise<void> {
     await this.connect();
+    const used = this.producer;
     try {
-      await this.producer.sendBatch({ topicMessages, acks: -1 });
+      await used.sendBatch({ topicMessages, acks: -1 });
     } catch (error) {
       // After exhausted retries an idempotent producer's sequence numbers may be out of step with
       // the broker's. A fresh producer (new producer id) starts clean; callers retry the send.
-      await this.reset();
+      await this.reset(used);
       throw error;
     }
   }
 
-  private async reset(): Promise<void> {
-    const old = this.producer;
+  /** Replaces `failed` unless a concurrent failure already did (so a fresh producer is not thrown away). */
+  private async reset(failed: Producer): Promise<void> {
+    if (this.producer !== failed) return;
     this.producer = this.createProducer();
     this.connected = undefined;
-    await old.disconnect().catch(() => undefined);
+    await failed.disconnect().catch(() => undefined);
   }
 }

@@ -25,7 +25,7 @@ import type { DataSource } from 'typeorm';
 
 import { BatchConsumer, type ConsumerMetrics, DLQ_HEADERS } from '../src/batch-consumer';
 import { MESSAGING_MIGRATIONS } from '../src/migrations';
-import { OutboxWriter } from '../src/outbox';
+import { OutboxRelay, OutboxWriter } from '../src/outbox';
 import { EventPublisher, toMessage } from '../src/publisher';
 import { runMigrations } from '@veil/platform/database';
 import { EFFECTS_TABLE_SQL, EffectsHandler, testContract, type TestData } from './fixtures/test-event';
@@ -236,6 +236,37 @@ describe('BatchConsumer against real Kafka and PostgreSQL', () => {
     expect(await readTopic(kafka, topic.deadLetter!.name)).toEqual([]);
   });
 
+  it('retries an unexpected error for a round, then dead-letters only that event', async () => {
+    const sent = events(contract, 6, (seq) => ({ key: 'same', behaviour: seq === 3 ? 'bug' : 'apply' }));
+    await publisher.send(
+      topic.name,
+      sent.map((e) => toMessage(contract, e)),
+    );
+    const metrics = countingMetrics();
+    await startConsumer({ metrics });
+    await expectEventually(async () =>
+      expect((await effects(db.dataSource)).map((r) => r.seq)).toEqual([0, 1, 2, 4, 5]),
+    );
+    expect(metrics.deadLetters).toEqual(['handler_TypeError']);
+    expect(metrics.retries).toBeGreaterThanOrEqual(fastBackoff.attemptsPerRound - 1);
+  });
+
+  it('pauses instead of dead-lettering everything when unexpected errors look systemic (a bad deploy)', async () => {
+    const sent = events(contract, 10, () => ({ key: 'same', behaviour: 'bug' }));
+    await publisher.send(
+      topic.name,
+      sent.map((e) => toMessage(contract, e)),
+    );
+    const metrics = countingMetrics();
+    await startConsumer({ metrics });
+    await expectEventually(
+      () => expect(metrics.retries).toBeGreaterThan(3 * fastBackoff.attemptsPerRound + 8),
+      { timeoutMs: 30_000 },
+    );
+    expect(metrics.deadLetters).toEqual(['handler_TypeError', 'handler_TypeError', 'handler_TypeError']);
+    expect(await effects(db.dataSource)).toEqual([]);
+  });
+
   it('applies a duplicated delivery once, within a batch and across batches', async () => {
     const [event] = events(contract, 1);
     const message = toMessage(contract, event!);
@@ -355,6 +386,43 @@ describe('BatchConsumer against real Kafka and PostgreSQL', () => {
       expect(report).toEqual({ acked: total, applied: total, lost: [], duplicated: [], unexpected: [] });
     } finally {
       await second.stop();
+    }
+  });
+
+  it('sets aside an outbox row the broker refuses for good, and relays the rest in order', async () => {
+    const writer = new OutboxWriter('test');
+    await db.dataSource.transaction(async (tx) => {
+      await writer.enqueueMany(
+        tx,
+        contract,
+        [0, 1, 2].map((seq) => ({
+          organizationId: 'org_test',
+          // the middle one exceeds the broker's message.max.bytes (8 MiB on the local stack)
+          data: {
+            seq,
+            key: 'same',
+            behaviour: 'apply' as const,
+            ...(seq === 1 ? { pad: 'x'.repeat(9 * 1024 * 1024) } : {}),
+          },
+        })),
+      );
+    });
+    const relay = new OutboxRelay({ dataSource: db.dataSource, publisher, logger, idlePollMs: 20 });
+    relay.start();
+    try {
+      await expectEventually(async () => {
+        const rows = await db.dataSource.query(
+          `select (published_at is not null) as published, quarantined_at is not null as quarantined, failure from outbox order by id`,
+        );
+        expect(rows).toEqual([
+          { published: true, quarantined: false, failure: null },
+          { published: false, quarantined: true, failure: expect.stringMatching(/./) },
+          { published: true, quarantined: false, failure: null },
+        ]);
+      });
+      expect((await readTopic(kafka, topic.name)).map((r) => JSON.parse(r.value!).data.seq)).toEqual([0, 2]);
+    } finally {
+      await relay.stop();
     }
   });
 

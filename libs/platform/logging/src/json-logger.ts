@@ -60,12 +60,7 @@ export class JsonLogger implements LoggerService {
     // Nest passes the context as the last string parameter, and for errors a stack before it.
     const rest = [...params];
     const context = typeof rest[rest.length - 1] === 'string' ? (rest.pop() as string) : undefined;
-    const line: Record<string, unknown> = {
-      time: new Date().toISOString(),
-      level: LEVEL_NAMES[level],
-      service: this.service,
-      ...(context ? { context } : {}),
-    };
+    const line: Record<string, unknown> = {};
     if (message instanceof Error) {
       line.msg = redactString(message.message);
       line.err = redact(message);
@@ -79,6 +74,12 @@ export class JsonLogger implements LoggerService {
       else if (extra instanceof Error) line.err = redact(extra);
       else if (extra !== undefined) line.extra = redact(extra);
     }
+    // The logger's own fields last: a caller's object cannot overwrite them. The context is a
+    // caller-supplied string too (Nest treats a trailing string argument as the context).
+    line.time = new Date().toISOString();
+    line.level = LEVEL_NAMES[level];
+    line.service = this.service;
+    if (context) line.context = redactString(context);
     this.sink(JSON.stringify(line));
   }
 }

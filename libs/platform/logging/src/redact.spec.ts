@@ -36,7 +36,7 @@ describe('redact', () => {
   it('survives cycles and buffers', () => {
     const a: Record<string, unknown> = { id: 1, raw: Buffer.from('secret bytes') };
     a.self = a;
-    expect(redact(a)).toEqual({ id: 1, raw: '[Buffer 12 bytes]', self: '[Circular]' });
+    expect(redact(a)).toEqual({ id: 1, raw: '[12 bytes]', self: '[Circular]' });
   });
 });
 
@@ -66,5 +66,28 @@ describe('JsonLogger', () => {
       stack: 'Error: stack trace',
     });
     expect(lines.join('\n')).not.toContain('ada@example.com');
+  });
+});
+
+describe('redaction edge cases', () => {
+  it('redacts PII-shaped keys, binary values and a PII context, and keeps its own fields', () => {
+    const lines: string[] = [];
+    const logger = new JsonLogger('vault', 'log', (line) => lines.push(line));
+    logger.warn(
+      {
+        msg: 'x',
+        byEmail: { 'ada@example.com': 3 },
+        key: new Uint8Array([1, 2, 3]),
+        level: 'debug',
+        service: 'spoofed',
+      },
+      'ada@example.com',
+    );
+    const line = JSON.parse(lines[0]!);
+    expect(line.byEmail).toEqual({ [REDACTED]: REDACTED });
+    expect(line.key).toBe('[3 bytes]');
+    expect(line.context).toBe(REDACTED);
+    expect(line).toMatchObject({ level: 'warn', service: 'vault' });
+    expect(lines[0]).not.toContain('ada@example.com');
   });
 });

@@ -89,12 +89,15 @@ export function redact(value: unknown, depth = 0, seen: WeakSet<object> = new We
       ...(value.stack ? { stack: redactString(value.stack) } : {}),
     };
   }
-  if (Buffer.isBuffer(value)) return `[Buffer ${value.length} bytes]`;
+  // Any binary: a Buffer, or a Uint8Array such as a KMS plaintext data key from the AWS SDK.
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return `[${value.byteLength} bytes]`;
   if (value instanceof Date) return value.toISOString();
   if (Array.isArray(value)) return value.slice(0, 100).map((item) => redact(item, depth + 1, seen));
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
-    out[key] = isPiiFieldName(key) ? REDACTED : redact(item, depth + 1, seen);
+    // Keys are data too (a map keyed by e-mail address): they get the same value patterns.
+    const safeKey = redactString(key);
+    out[safeKey] = isPiiFieldName(key) || safeKey !== key ? REDACTED : redact(item, depth + 1, seen);
   }
   return out;
 }

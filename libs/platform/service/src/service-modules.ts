@@ -27,6 +27,7 @@ export function serviceModules(options: ServiceModulesOptions): DynamicModule[] 
       schema: config.DATABASE_SCHEMA,
       applicationName: `veil-${service}`,
       poolSize: config.DATABASE_POOL_SIZE,
+      statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
       entities: options.entities ?? [],
       migrations: [...MESSAGING_MIGRATIONS, ...(options.migrations ?? [])],
       migrateOnBoot: true,

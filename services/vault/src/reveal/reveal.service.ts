@@ -139,17 +139,23 @@ export class RevealService {
     action: string,
     outcome: AuditEventV1['outcome'],
   ): Promise<void> {
-    await this.outbox.enqueue(tx, AuditEvent, {
-      organizationId: request.organizationId,
-      ...(request.requestId ? { correlationId: request.requestId } : {}),
-      data: {
-        action,
-        actor: request.actor,
-        outcome,
-        targets: { inquiryIds: request.inquiryIds, attributes: request.attributes },
-        purpose: request.purpose,
-        ...(request.requestId ? { requestId: request.requestId } : {}),
+    // Unordered: concurrent reveals of one organization need not wait for each other's commit.
+    await this.outbox.enqueue(
+      tx,
+      AuditEvent,
+      {
+        organizationId: request.organizationId,
+        ...(request.requestId ? { correlationId: request.requestId } : {}),
+        data: {
+          action,
+          actor: request.actor,
+          outcome,
+          targets: { inquiryIds: request.inquiryIds, attributes: request.attributes },
+          purpose: request.purpose,
+          ...(request.requestId ? { requestId: request.requestId } : {}),
+        },
       },
-    });
+      { ordered: false },
+    );
   }
 }

@@ -8,7 +8,7 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infe
   const result = schema.safeParse(body);
   if (!result.success) {
     throw ApiError.badRequest('request body does not match the schema', {
-      fields: describeIssues(result.error).map((line) => {
+      fields: describeIssues(result.error, { echoKeys: true }).map((line) => {
         const [path, issue] = line.split(': ');
         return { path, issue };
       }),
