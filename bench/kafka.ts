@@ -6,18 +6,16 @@
  * topic, alternating rounds in separate processes on this machine. Reports medians, the ratio, and
  * each process's peak RSS. Results: bench/results/kafka-<time>.json.
  */
-import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
 import { createEvent } from '@veil/contracts';
-import { loadInfraEnv, REPO_ROOT } from '@veil/platform/config';
+import { loadInfraEnv } from '@veil/platform/config';
 import { createKafkaClient, ensureTopics, EventPublisher, toMessage } from '@veil/platform/kafka';
 import { JsonLogger } from '@veil/platform/logging';
 import { createTestSchema } from '@veil/testing';
 
 import { benchContract } from './kafka-contract';
+import { median, runWorker, writeResults } from './lib';
 
 interface RoundResult {
   mode: 'bare' | 'runtime';
@@ -29,35 +27,6 @@ interface RoundResult {
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 100_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
-function runWorker(mode: 'bare' | 'runtime', env: Record<string, string>): Promise<RoundResult> {
-  return new Promise((resolve, reject) => {
-    // BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the workers.
-    const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    const child = spawn(
-      process.execPath,
-      [...nodeArgs, '-r', '@swc-node/register', join(REPO_ROOT, 'bench/kafka-worker.ts'), mode],
-      {
-        cwd: REPO_ROOT,
-        env: { ...process.env, ...env },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', (code) => {
-      const line = out.trim().split('\n').pop();
-      if (code !== 0 || !line) return reject(new Error(`${mode} worker exited ${code}`));
-      resolve(JSON.parse(line) as RoundResult);
-    });
-  });
-}
 
 async function main(): Promise<void> {
   loadInfraEnv();
@@ -100,7 +69,7 @@ async function main(): Promise<void> {
     for (let round = 1; round <= ROUNDS; round++) {
       for (const mode of ['bare', 'runtime'] as const) {
         await db.dataSource.query('truncate bench_records, kafka_inbox');
-        const r = await runWorker(mode, {
+        const r = await runWorker<RoundResult>('bench/kafka-worker.ts', [mode], {
           BENCH_TOPIC: topicName,
           BENCH_RECORDS: String(RECORDS),
           BENCH_SCHEMA: db.schema,
@@ -135,10 +104,7 @@ async function main(): Promise<void> {
     rounds_detail: results,
     at: new Date().toISOString(),
   };
-  const dir = join(REPO_ROOT, 'bench', 'results');
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `kafka-${summary.at.replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, `${JSON.stringify(summary, null, 2)}\n`);
+  const file = writeResults('kafka', summary);
   process.stdout.write(
     `\nmedian of ${ROUNDS}: runtime ${summary.runtimeRecordsPerSecond}/s vs bare kafkajs ${summary.bareRecordsPerSecond}/s ` +
       `= ${(summary.ratio * 100).toFixed(1)}% (targets: >= 5000/s and >= 40%)\n` +

@@ -35,9 +35,11 @@ export class ManagedProcess {
     if (this.running) throw new Error(`${this.entry} is already running`);
     mkdirSync(dirname(this.logFile), { recursive: true });
     const log = createWriteStream(this.logFile, { flags: 'a' });
+    // VEIL_PROCESS_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the processes.
+    const nodeArgs = (process.env.VEIL_PROCESS_NODE_ARGS ?? '').split(' ').filter(Boolean);
     const child = spawn(
       process.execPath,
-      ['-r', '@swc-node/register', join(REPO_ROOT, this.entry), ...this.args],
+      [...nodeArgs, '-r', '@swc-node/register', join(REPO_ROOT, this.entry), ...this.args],
       {
         cwd: REPO_ROOT,
         env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...this.env },

@@ -38,7 +38,7 @@ async function recordedInquiries(
 async function vaultCounts(organizationId: string): Promise<{ data_keys: number; attributes: number }> {
   const [row] = await adminQuery<{ data_keys: number; attributes: number }>(
     `select (select count(*)::int from vault.data_keys where organization_id = $1) as data_keys,
-            (select count(*)::int from vault.encrypted_attributes where organization_id = $1) as attributes`,
+            (select coalesce(sum(cardinality(attributes)), 0)::int from vault.encrypted_fields where organization_id = $1) as attributes`,
     [organizationId],
   );
   return row!;

@@ -1,3 +1,4 @@
+import { packFields, unpackFields } from '../src/vaulting/field-bundle';
 import {
   adminQuery,
   expectEventually,
@@ -81,18 +82,25 @@ describe('vault: ciphertext integrity', () => {
     await vault?.stop();
   });
 
-  async function ciphertext(org: string, inquiryId: string, attribute: string): Promise<Buffer> {
-    const [row] = await adminQuery<{ ciphertext: Buffer }>(
-      'select ciphertext from vault.encrypted_attributes where organization_id = $1 and inquiry_id = $2 and attribute = $3',
-      [org, inquiryId, attribute],
+  // Tampering happens the way an attacker with database access would do it: rewriting stored bytes.
+  async function bundle(org: string, inquiryId: string): Promise<Map<string, Buffer>> {
+    const [row] = await adminQuery<{ bundle: Buffer }>(
+      'select bundle from vault.encrypted_fields where organization_id = $1 and inquiry_id = $2',
+      [org, inquiryId],
     );
-    return row!.ciphertext;
+    return unpackFields(row!.bundle);
+  }
+
+  async function ciphertext(org: string, inquiryId: string, attribute: string): Promise<Buffer> {
+    return Buffer.from((await bundle(org, inquiryId)).get(attribute)!);
   }
 
   async function overwrite(org: string, inquiryId: string, attribute: string, bytes: Buffer): Promise<void> {
+    const fields = await bundle(org, inquiryId);
+    fields.set(attribute, bytes);
     await adminQuery(
-      'update vault.encrypted_attributes set ciphertext = $4 where organization_id = $1 and inquiry_id = $2 and attribute = $3',
-      [org, inquiryId, attribute, bytes],
+      'update vault.encrypted_fields set bundle = $3 where organization_id = $1 and inquiry_id = $2',
+      [org, inquiryId, packFields(fields)],
     );
   }
 

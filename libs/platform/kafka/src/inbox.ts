@@ -18,18 +18,18 @@ export async function claimInbox(
   entries: InboxEntry[],
 ): Promise<Set<string>> {
   if (entries.length === 0) return new Set();
+  // Rows travel as one JSON document (parsed by PostgreSQL) rather than as escaped array literals.
   const rows: { event_id: string }[] = await tx.query(
     `insert into kafka_inbox (consumer_group, event_id, topic, partition, "offset")
      select $1, e.event_id, e.topic, e.partition, e.off
-       from unnest($2::text[], $3::text[], $4::int[], $5::bigint[]) as e(event_id, topic, partition, off)
+       from json_to_recordset($2::json) as e(event_id text, topic text, partition int, off bigint)
      on conflict (consumer_group, event_id) do nothing
      returning event_id`,
     [
       consumerGroup,
-      entries.map((e) => e.eventId),
-      entries.map((e) => e.topic),
-      entries.map((e) => e.partition),
-      entries.map((e) => e.offset),
+      JSON.stringify(
+        entries.map((e) => ({ event_id: e.eventId, topic: e.topic, partition: e.partition, off: e.offset })),
+      ),
     ],
   );
   return new Set(rows.map((r) => r.event_id));

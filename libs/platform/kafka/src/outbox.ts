@@ -57,14 +57,18 @@ export class OutboxWriter {
     await tx.query(
       `insert into outbox (topic, message_key, event_id, organization_id, payload, headers)
        select $1, m.key, m.event_id, m.org, m.payload, m.headers
-         from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[]) as m(key, event_id, org, payload, headers)`,
+         from json_to_recordset($2::json) as m(key text, event_id text, org text, payload text, headers jsonb)`,
       [
         contract.topic.name,
-        messages.map((m) => String(m.key)),
-        events.map((e) => e.eventId),
-        events.map((e) => e.organizationId),
-        messages.map((m) => String(m.value)),
-        messages.map((m) => JSON.stringify(m.headers ?? {})),
+        JSON.stringify(
+          messages.map((m, i) => ({
+            key: String(m.key),
+            event_id: events[i]!.eventId,
+            org: events[i]!.organizationId,
+            payload: String(m.value),
+            headers: m.headers ?? {},
+          })),
+        ),
       ],
     );
     return events;

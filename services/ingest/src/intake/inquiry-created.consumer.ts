@@ -7,7 +7,13 @@ import { InquiryIntakeService } from './inquiry-intake.service';
 
 /** Consumes upstream inquiries; validation, size limits and dead-lettering happen in the runtime. */
 @Injectable()
-@EventConsumer({ groupId: 'ingest.inquiry-intake', contracts: [InquiryCreated] })
+// Every partition of the intake topic in flight at once: while one chunk waits on the vault or
+// PostgreSQL, another is being decoded or encrypted.
+@EventConsumer({
+  groupId: 'ingest.inquiry-intake',
+  contracts: [InquiryCreated],
+  partitionsConsumedConcurrently: 6,
+})
 export class InquiryCreatedConsumer implements BatchHandler<InquiryCreatedV1> {
   constructor(private readonly intake: InquiryIntakeService) {}
 

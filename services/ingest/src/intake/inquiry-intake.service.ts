@@ -55,20 +55,24 @@ export class InquiryIntakeService {
     const inserted = await queryRows<RecordRow>(
       tx,
       `insert into inquiries (organization_id, inquiry_id, template_id, status, attributes_provided, vault_tokens, source_event_id, occurred_at)
-       select org, inq, tmpl, st, string_to_array(attrs, ','), toks::jsonb, evt, at::timestamptz
-         from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
-           as r(org, inq, tmpl, st, attrs, toks, evt, at)
+       select org, inq, tmpl, st, attrs, toks, evt, at
+         from json_to_recordset($1::json)
+           as r(org text, inq text, tmpl text, st text, attrs text[], toks jsonb, evt text, at timestamptz)
        on conflict do nothing
        returning organization_id, inquiry_id`,
       [
-        fresh.map((e) => e.organizationId),
-        fresh.map((e) => e.data.inquiryId),
-        fresh.map((e) => e.data.templateId),
-        fresh.map((e) => e.data.status),
-        fresh.map((e) => providedAttributes(e.data).join(',')),
-        fresh.map((e) => JSON.stringify(tokens.get(key(e.organizationId, e.data.inquiryId)) ?? {})),
-        fresh.map((e) => e.eventId),
-        fresh.map((e) => e.occurredAt),
+        JSON.stringify(
+          fresh.map((e) => ({
+            org: e.organizationId,
+            inq: e.data.inquiryId,
+            tmpl: e.data.templateId,
+            st: e.data.status,
+            attrs: providedAttributes(e.data),
+            toks: tokens.get(key(e.organizationId, e.data.inquiryId)) ?? {},
+            evt: e.eventId,
+            at: e.occurredAt,
+          })),
+        ),
       ],
     );
     const insertedKeys = new Set(inserted.map((r) => key(r.organization_id, r.inquiry_id)));

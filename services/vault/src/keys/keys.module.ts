@@ -1,5 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { KeyCache, KmsKeyService, KMSClient } from '@veil/platform/crypto';
+import { MetricsService } from '@veil/platform/observability';
+import { Gauge } from 'prom-client';
 import { DataSource } from 'typeorm';
 
 import type { VaultConfig } from '../config';
@@ -15,8 +17,20 @@ export class KeysModule {
       providers: [
         {
           provide: KmsKeyService,
-          inject: [KMSClient],
-          useFactory: (client: KMSClient) => new KmsKeyService(client, config.KMS_DATA_KEY_ALIAS),
+          inject: [KMSClient, MetricsService],
+          useFactory: (client: KMSClient, metrics: MetricsService) => {
+            const kms = new KmsKeyService(client, config.KMS_DATA_KEY_ALIAS);
+            // KMS calls should grow with organizations x rotations, not with inquiries: watch it.
+            new Gauge({
+              name: 'veil_kms_calls',
+              help: 'KMS GenerateDataKey and Decrypt calls made by this process since it started.',
+              registers: [metrics.registry],
+              collect() {
+                this.set(kms.calls);
+              },
+            });
+            return kms;
+          },
         },
         {
           provide: KeyCache,

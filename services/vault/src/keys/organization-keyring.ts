@@ -48,6 +48,7 @@ export class OrganizationKeyring {
   private readonly logger = new Logger('OrganizationKeyring');
   private readonly reservations = new Map<string, Reservation>();
   private readonly refilling = new Map<string, Promise<void>>();
+  private readonly indexVersions = new Map<string, number>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -77,12 +78,15 @@ export class OrganizationKeyring {
 
   /** The organization's blind-index key (a single version: rotating it would orphan every index). */
   async indexKey(organizationId: string): Promise<OrganizationKey> {
+    const known = this.indexVersions.get(organizationId);
+    if (known) return { version: known, key: await this.keyByVersion(organizationId, 'blind_index', known) };
     let row = await this.activeRow(organizationId, 'blind_index');
     if (!row) {
       await this.createNextVersion(organizationId, 'blind_index');
       row = await this.activeRow(organizationId, 'blind_index');
     }
     if (!row) throw new Error('blind-index key missing after creation');
+    this.indexVersions.set(organizationId, row.version);
     return { version: row.version, key: await this.keyByVersion(organizationId, 'blind_index', row.version) };
   }
 

@@ -37,16 +37,17 @@ export class VaultTables1764100000000 implements MigrationInterface {
         check ((wrapped_key is null) = (destroyed_at is not null))
       )`);
 
+    // The inquiry's ciphertexts, one per attribute, packed into one row (see field-bundle.ts);
+    // `attributes` lists what is there without decrypting anything.
     await q.query(`
-      create table encrypted_attributes (
+      create table encrypted_fields (
         organization_id text not null,
         inquiry_id text not null,
-        attribute text not null,
-        token text not null unique,
-        ciphertext bytea not null,
+        attributes text[] not null,
+        bundle bytea,
         data_key_version integer not null,
         created_at timestamptz not null default now(),
-        primary key (organization_id, inquiry_id, attribute),
+        primary key (organization_id, inquiry_id),
         foreign key (organization_id, inquiry_id) references data_keys on delete cascade
       )`);
 
@@ -65,6 +66,6 @@ export class VaultTables1764100000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`drop table blind_indexes, encrypted_attributes, data_keys, organization_keys`);
+    await q.query(`drop table blind_indexes, encrypted_fields, data_keys, organization_keys`);
   }
 }

@@ -7,6 +7,7 @@ import { ApiError } from '@veil/platform/service';
 import { DataSource, type EntityManager } from 'typeorm';
 
 import { OrganizationKeyring } from '../keys/organization-keyring';
+import { unpackFields } from '../vaulting/field-bundle';
 
 export interface RevealRequest {
   organizationId: string;
@@ -33,9 +34,8 @@ interface Row {
   data_key_version: number;
   kek_version: number;
   wrapped_key: Buffer | null;
-  attribute: string | null;
-  ciphertext: Buffer | null;
-  attr_key_version: number | null;
+  bundle: Buffer | null;
+  fields_key_version: number | null;
 }
 
 /**
@@ -80,13 +80,11 @@ export class RevealService {
   private read(tx: EntityManager, request: RevealRequest): Promise<Row[]> {
     return queryRows<Row>(
       tx,
-      `select d.inquiry_id, d.data_key_version, d.kek_version, d.wrapped_key,
-              a.attribute, a.ciphertext, a.data_key_version as attr_key_version
+      `select d.inquiry_id, d.data_key_version, d.kek_version, d.wrapped_key, f.bundle, f.data_key_version as fields_key_version
          from data_keys d
-         left join encrypted_attributes a
-           on a.organization_id = d.organization_id and a.inquiry_id = d.inquiry_id and a.attribute = any($3::text[])
+         left join encrypted_fields f on f.organization_id = d.organization_id and f.inquiry_id = d.inquiry_id
         where d.organization_id = $1 and d.inquiry_id = any($2::text[])`,
-      [request.organizationId, request.inquiryIds, request.attributes],
+      [request.organizationId, request.inquiryIds],
     );
   }
 
@@ -95,40 +93,44 @@ export class RevealService {
     const results = new Map<string, RevealedInquiry>(
       request.inquiryIds.map((id) => [id, { inquiryId: id, found: false, redacted: false, attributes: {} }]),
     );
-    const dataKeys = new Map<string, Buffer>();
-    try {
-      for (const row of rows) {
-        const result = results.get(row.inquiry_id)!;
-        result.found = true;
-        if (!row.wrapped_key) {
-          result.redacted = true;
-          continue;
-        }
-        if (!row.attribute || !row.ciphertext) continue;
-        let dataKey = dataKeys.get(row.inquiry_id);
-        if (!dataKey) {
-          const kek = await this.keyring.keyByVersion(organizationId, 'kek', row.kek_version);
-          dataKey = unwrapDataKey(kek, row.wrapped_key, {
+    for (const row of rows) {
+      const result = results.get(row.inquiry_id)!;
+      result.found = true;
+      if (!row.wrapped_key) {
+        result.redacted = true;
+        continue;
+      }
+      if (!row.bundle) continue;
+      let fields: Map<string, Buffer>;
+      try {
+        fields = unpackFields(row.bundle);
+      } catch {
+        throw new IntegrityError('malformed ciphertext bundle');
+      }
+      const kek = await this.keyring.keyByVersion(organizationId, 'kek', row.kek_version);
+      const dataKey = unwrapDataKey(kek, row.wrapped_key, {
+        organizationId,
+        inquiryId: row.inquiry_id,
+        dataKeyVersion: row.data_key_version,
+        kekVersion: row.kek_version,
+      });
+      try {
+        for (const attribute of request.attributes) {
+          const ciphertext = fields.get(attribute);
+          if (!ciphertext) continue;
+          const plaintext = decryptField(dataKey, ciphertext, {
             organizationId,
             inquiryId: row.inquiry_id,
-            dataKeyVersion: row.data_key_version,
-            kekVersion: row.kek_version,
+            attribute,
+            dataKeyVersion: row.fields_key_version ?? row.data_key_version,
           });
-          dataKeys.set(row.inquiry_id, dataKey);
+          result.attributes[attribute] = LIST_ATTRIBUTES.has(attribute)
+            ? (JSON.parse(plaintext) as string[])
+            : plaintext;
         }
-        const plaintext = decryptField(dataKey, row.ciphertext, {
-          organizationId,
-          inquiryId: row.inquiry_id,
-          attribute: row.attribute,
-          dataKeyVersion: row.attr_key_version ?? row.data_key_version,
-        });
-        const attribute = row.attribute as PiiAttribute;
-        result.attributes[attribute] = LIST_ATTRIBUTES.has(attribute)
-          ? (JSON.parse(plaintext) as string[])
-          : plaintext;
+      } finally {
+        dataKey.fill(0);
       }
-    } finally {
-      for (const key of dataKeys.values()) key.fill(0);
     }
     return [...results.values()];
   }

@@ -1,5 +1,3 @@
-import { randomBytes } from 'node:crypto';
-
 import { Injectable } from '@nestjs/common';
 import type { PiiAttribute } from '@veil/contracts';
 import {
@@ -13,6 +11,8 @@ import { queryRows } from '@veil/platform/database';
 import { DataSource } from 'typeorm';
 
 import { OrganizationKeyring } from '../keys/organization-keyring';
+import { packFields } from './field-bundle';
+import { vaultTokens } from './tokens';
 
 export interface InquiryToVault {
   organizationId: string;
@@ -25,7 +25,7 @@ export interface VaultedInquiry {
   organizationId: string;
   inquiryId: string;
   tokens: Partial<Record<PiiAttribute, string>>;
-  /** False when the inquiry was already in the vault: nothing was written this time. */
+  /** False when the inquiry was already in the vault (or redacted): nothing was written this time. */
   created: boolean;
 }
 
@@ -35,16 +35,24 @@ const INDEXED: Partial<Record<PiiAttribute, BlindIndexKind>> = {
   identificationNumber: 'identificationNumber',
 };
 
-const DATA_KEY_VERSION = 1;
+export const DATA_KEY_VERSION = 1;
 
-export function newVaultToken(): string {
-  return `vt_${randomBytes(16).toString('base64url')}`;
+interface EncryptedInquiry {
+  organizationId: string;
+  inquiryId: string;
+  kekVersion: number;
+  wrappedKey: Buffer;
+  attributes: PiiAttribute[];
+  bundle: Buffer;
+  indexes: { kind: BlindIndexKind; digest: string; keyVersion: number }[];
+  tokens: VaultedInquiry['tokens'];
 }
 
 /**
  * Stores inquiries' PII: one random data key per inquiry wrapped by the organization's KEK, one
- * AES-256-GCM ciphertext per attribute, blind indexes for the searchable ones. Idempotent per
- * (organization, inquiry): a repeated store returns the tokens already issued and writes nothing.
+ * AES-256-GCM ciphertext per attribute (packed into one row per inquiry), blind indexes for the
+ * searchable ones. Idempotent per (organization, inquiry): a repeated store returns the same tokens
+ * and writes nothing; a redacted inquiry is never stored again.
  */
 @Injectable()
 export class VaultStore {
@@ -55,104 +63,100 @@ export class VaultStore {
 
   async store(batch: InquiryToVault[]): Promise<VaultedInquiry[]> {
     const unique = new Map<string, InquiryToVault>();
-    for (const item of batch) unique.set(key(item.organizationId, item.inquiryId), item);
+    for (const item of batch)
+      if (!unique.has(key(item.organizationId, item.inquiryId)))
+        unique.set(key(item.organizationId, item.inquiryId), item);
     const items = [...unique.values()];
 
-    const existing = await this.existingTokens(items);
+    const existing = await this.existing(items);
     const fresh = items.filter((i) => !existing.has(key(i.organizationId, i.inquiryId)));
+    const encrypted = await this.encrypt(fresh);
     const created = new Set<string>();
-    const encrypted = fresh.length > 0 ? await this.encrypt(fresh) : undefined;
 
-    if (encrypted) {
-      const rows = encrypted;
+    if (encrypted.length > 0) {
       await this.dataSource.transaction(async (tx) => {
         const won = await queryRows<{ organization_id: string; inquiry_id: string }>(
           tx,
           `insert into data_keys (organization_id, inquiry_id, data_key_version, kek_version, wrapped_key)
-           select * from unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::bytea[])
+           select org, inq, $2, kek, decode(wrapped, 'base64')
+             from json_to_recordset($1::json) as r(org text, inq text, kek int, wrapped text)
            on conflict do nothing returning organization_id, inquiry_id`,
           [
-            rows.dataKeys.map((d) => d.organizationId),
-            rows.dataKeys.map((d) => d.inquiryId),
-            rows.dataKeys.map(() => DATA_KEY_VERSION),
-            rows.dataKeys.map((d) => d.kekVersion),
-            rows.dataKeys.map((d) => d.wrapped),
+            JSON.stringify(
+              encrypted.map((e) => ({
+                org: e.organizationId,
+                inq: e.inquiryId,
+                kek: e.kekVersion,
+                wrapped: e.wrappedKey.toString('base64'),
+              })),
+            ),
+            DATA_KEY_VERSION,
           ],
         );
         for (const w of won) created.add(key(w.organization_id, w.inquiry_id));
         // A concurrent store of the same inquiry won the race: its ciphertexts stand, ours are dropped.
-        const attrs = rows.attributes.filter((a) => created.has(key(a.organizationId, a.inquiryId)));
-        const indexes = rows.indexes.filter((i) => created.has(key(i.organizationId, i.inquiryId)));
-        if (attrs.length > 0) {
-          await tx.query(
-            `insert into encrypted_attributes (organization_id, inquiry_id, attribute, token, ciphertext, data_key_version)
-             select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::int[])`,
-            [
-              attrs.map((a) => a.organizationId),
-              attrs.map((a) => a.inquiryId),
-              attrs.map((a) => a.attribute),
-              attrs.map((a) => a.token),
-              attrs.map((a) => a.ciphertext),
-              attrs.map(() => DATA_KEY_VERSION),
-            ],
-          );
-        }
+        const rows = encrypted.filter((e) => created.has(key(e.organizationId, e.inquiryId)));
+        if (rows.length === 0) return;
+        await tx.query(
+          `insert into encrypted_fields (organization_id, inquiry_id, attributes, bundle, data_key_version)
+           select org, inq, attrs, decode(bundle, 'base64'), $2
+             from json_to_recordset($1::json) as r(org text, inq text, attrs text[], bundle text)`,
+          [
+            JSON.stringify(
+              rows.map((e) => ({
+                org: e.organizationId,
+                inq: e.inquiryId,
+                attrs: e.attributes,
+                bundle: e.bundle.toString('base64'),
+              })),
+            ),
+            DATA_KEY_VERSION,
+          ],
+        );
+        const indexes = rows.flatMap((e) =>
+          e.indexes.map((i) => ({ ...i, organizationId: e.organizationId, inquiryId: e.inquiryId })),
+        );
         if (indexes.length > 0) {
           await tx.query(
             `insert into blind_indexes (organization_id, kind, digest, key_version, inquiry_id)
-             select * from unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[]) on conflict do nothing`,
+             select org, kind, digest, version, inq
+               from json_to_recordset($1::json) as r(org text, kind text, digest text, version int, inq text)
+             on conflict do nothing`,
             [
-              indexes.map((i) => i.organizationId),
-              indexes.map((i) => i.kind),
-              indexes.map((i) => i.digest),
-              indexes.map((i) => i.keyVersion),
-              indexes.map((i) => i.inquiryId),
+              JSON.stringify(
+                indexes.map((i) => ({
+                  org: i.organizationId,
+                  kind: i.kind,
+                  digest: i.digest,
+                  version: i.keyVersion,
+                  inq: i.inquiryId,
+                })),
+              ),
             ],
           );
         }
       });
     }
 
-    const issued = new Map<string, VaultedInquiry['tokens']>();
-    for (const a of encrypted?.attributes ?? []) {
-      const k = key(a.organizationId, a.inquiryId);
-      if (!created.has(k)) continue;
-      issued.set(k, { ...issued.get(k), [a.attribute]: a.token });
-    }
     const lostRace = fresh.filter((i) => !created.has(key(i.organizationId, i.inquiryId)));
-    const theirs = await this.existingTokens(lostRace);
+    const theirs = await this.existing(lostRace);
+    const mine = new Map(encrypted.map((e) => [key(e.organizationId, e.inquiryId), e.tokens]));
     return items.map((i) => {
       const k = key(i.organizationId, i.inquiryId);
       return {
         organizationId: i.organizationId,
         inquiryId: i.inquiryId,
-        tokens: issued.get(k) ?? existing.get(k) ?? theirs.get(k) ?? {},
+        tokens: (created.has(k) ? mine.get(k) : (existing.get(k) ?? theirs.get(k))) ?? {},
         created: created.has(k),
       };
     });
   }
 
-  private async encrypt(items: InquiryToVault[]) {
-    const dataKeys: { organizationId: string; inquiryId: string; kekVersion: number; wrapped: Buffer }[] = [];
-    const attributes: {
-      organizationId: string;
-      inquiryId: string;
-      attribute: string;
-      token: string;
-      ciphertext: Buffer;
-    }[] = [];
-    const indexes: {
-      organizationId: string;
-      inquiryId: string;
-      kind: string;
-      digest: string;
-      keyVersion: number;
-    }[] = [];
-
+  private async encrypt(items: InquiryToVault[]): Promise<EncryptedInquiry[]> {
     const byOrg = new Map<string, InquiryToVault[]>();
     for (const item of items)
       byOrg.set(item.organizationId, [...(byOrg.get(item.organizationId) ?? []), item]);
-
+    const out: EncryptedInquiry[] = [];
     for (const [organizationId, inquiries] of byOrg) {
       const kek = await this.keyring.encryptionKey(organizationId, inquiries.length);
       const indexKey = await this.keyring.indexKey(organizationId);
@@ -160,44 +164,47 @@ export class VaultStore {
         const dataKey = newDataKey();
         try {
           const context = { organizationId, inquiryId: inquiry.inquiryId, dataKeyVersion: DATA_KEY_VERSION };
-          dataKeys.push({
-            organizationId,
-            inquiryId: inquiry.inquiryId,
-            kekVersion: kek.version,
-            wrapped: wrapDataKey(kek.key, dataKey, { ...context, kekVersion: kek.version }),
-          });
+          const fields = new Map<string, Buffer>();
+          const indexes: EncryptedInquiry['indexes'] = [];
           for (const [attribute, raw] of Object.entries(inquiry.values) as [
             PiiAttribute,
             string | string[],
           ][]) {
             const value = typeof raw === 'string' ? raw : JSON.stringify(raw);
-            attributes.push({
-              organizationId,
-              inquiryId: inquiry.inquiryId,
-              attribute,
-              token: newVaultToken(),
-              ciphertext: encryptField(dataKey, value, { ...context, attribute }),
-            });
+            fields.set(attribute, encryptField(dataKey, value, { ...context, attribute }));
             const kind = INDEXED[attribute];
-            if (kind) {
+            if (kind)
               indexes.push({
-                organizationId,
-                inquiryId: inquiry.inquiryId,
                 kind,
                 digest: blindIndex(indexKey.key, kind, value),
                 keyVersion: indexKey.version,
               });
-            }
           }
+          out.push({
+            organizationId,
+            inquiryId: inquiry.inquiryId,
+            kekVersion: kek.version,
+            wrappedKey: wrapDataKey(kek.key, dataKey, { ...context, kekVersion: kek.version }),
+            attributes: [...fields.keys()] as PiiAttribute[],
+            bundle: packFields(fields),
+            indexes,
+            tokens: vaultTokens(
+              indexKey.key,
+              organizationId,
+              inquiry.inquiryId,
+              fields.keys() as Iterable<PiiAttribute>,
+            ),
+          });
         } finally {
           dataKey.fill(0);
         }
       }
     }
-    return { dataKeys, attributes, indexes };
+    return out;
   }
 
-  private async existingTokens(
+  /** Inquiries already in the vault, with their tokens (derived: nothing secret is read). */
+  private async existing(
     items: { organizationId: string; inquiryId: string }[],
   ): Promise<Map<string, VaultedInquiry['tokens']>> {
     const out = new Map<string, VaultedInquiry['tokens']>();
@@ -205,19 +212,27 @@ export class VaultStore {
     const rows = await queryRows<{
       organization_id: string;
       inquiry_id: string;
-      tokens: Record<string, string> | null;
-      destroyed: boolean;
+      attributes: string[] | null;
     }>(
       this.dataSource,
-      `select d.organization_id, d.inquiry_id, d.destroyed_at is not null as destroyed,
-              (select jsonb_object_agg(a.attribute, a.token) from encrypted_attributes a
-                where a.organization_id = d.organization_id and a.inquiry_id = d.inquiry_id) as tokens
+      `select d.organization_id, d.inquiry_id, f.attributes
          from data_keys d
-         join unnest($1::text[], $2::text[]) as want(org, inq) on d.organization_id = want.org and d.inquiry_id = want.inq`,
+         join unnest($1::text[], $2::text[]) as want(org, inq) on d.organization_id = want.org and d.inquiry_id = want.inq
+         left join encrypted_fields f on f.organization_id = d.organization_id and f.inquiry_id = d.inquiry_id`,
       [items.map((i) => i.organizationId), items.map((i) => i.inquiryId)],
     );
-    for (const r of rows)
-      out.set(key(r.organization_id, r.inquiry_id), (r.tokens ?? {}) as VaultedInquiry['tokens']);
+    for (const row of rows) {
+      const attributes = (row.attributes ?? []) as PiiAttribute[];
+      const tokens = attributes.length
+        ? vaultTokens(
+            (await this.keyring.indexKey(row.organization_id)).key,
+            row.organization_id,
+            row.inquiry_id,
+            attributes,
+          )
+        : {};
+      out.set(key(row.organization_id, row.inquiry_id), tokens);
+    }
     return out;
   }
 }

@@ -1,0 +1,83 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { REPO_ROOT } from '@veil/platform/config';
+
+export function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+export function percentile(values: number[], p: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? NaN;
+}
+
+/** Peak resident set size of a live process (Linux VmHWM), in MiB. */
+export function peakRssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
+  return Math.round(kb / 1024);
+}
+
+/** Runs a bench worker (a TypeScript entry) in its own process; resolves with its last stdout line, parsed. */
+export function runWorker<T>(entry: string, args: string[], env: Record<string, string>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    // BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the workers.
+    const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const child = spawn(
+      process.execPath,
+      [...nodeArgs, '-r', '@swc-node/register', join(REPO_ROOT, entry), ...args],
+      {
+        cwd: REPO_ROOT,
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', (code) => {
+      const line = out.trim().split('\n').pop();
+      if (code !== 0 || !line) return reject(new Error(`${entry} ${args.join(' ')} exited ${code}`));
+      resolve(JSON.parse(line) as T);
+    });
+  });
+}
+
+/** CPU seconds (user + system) consumed so far by each process group of interest. */
+export function cpuSecondsByComponent(named: Record<string, number | undefined>): Record<string, number> {
+  const tick = 100; // USER_HZ on Linux
+  const out: Record<string, number> = {};
+  const read = (pid: number): number => {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / tick;
+    } catch {
+      return 0;
+    }
+  };
+  for (const [name, pid] of Object.entries(named)) if (pid) out[name] = read(pid);
+  // every PostgreSQL backend counts, whichever service it serves
+  let postgres = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'postgres') postgres += read(Number(entry));
+    } catch {
+      // process gone
+    }
+  }
+  out.postgres = postgres;
+  return out;
+}
+
+/** Writes bench/results/<name>-<time>.json and returns its path. */
+export function writeResults(name: string, summary: object): string {
+  const dir = join(REPO_ROOT, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify(summary, null, 2)}\n`);
+  return file;
+}
