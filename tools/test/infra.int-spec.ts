@@ -87,10 +87,11 @@ describe('tools/infra.sh', () => {
 
   beforeAll(async () => {
     ports = {
-      kafka: await freePort(),
-      controller: await freePort(),
-      pg: await freePort(),
-      kms: await freePort(),
+      // components restart on these ports during the test: keep them out of the ephemeral range
+      kafka: await freePort({ stable: true }),
+      controller: await freePort({ stable: true }),
+      pg: await freePort({ stable: true }),
+      kms: await freePort({ stable: true }),
     };
     env = {
       PATH: process.env.PATH,
@@ -136,15 +137,15 @@ describe('tools/infra.sh', () => {
     const keyId = await writeData();
     expect(await readData(keyId)).toEqual({ row: 'kept', topic: true, key: true });
 
-    expect(infra('down').code).toBe(0);
+    expect(infra('down')).toMatchObject({ code: 0 });
     const stopped = infra('status');
     expect(stopped.code).toBe(3);
     expect(stopped.out).toMatch(/postgres\s+down/);
-    expect(infra('up').code).toBe(0);
+    expect(infra('up')).toMatchObject({ code: 0 });
     expect(await readData(keyId)).toEqual({ row: 'kept', topic: true, key: true });
 
-    expect(infra('reset').code).toBe(0);
-    expect(infra('up').code).toBe(0);
+    expect(infra('reset')).toMatchObject({ code: 0 });
+    expect(infra('up')).toMatchObject({ code: 0 });
     expect(await readData(keyId)).toEqual({ topic: false, key: false });
     // the committed seed is applied again after a reset
     const { KeyMetadata } = await kms().send(new DescribeKeyCommand({ KeyId: 'alias/veil-audit-signing' }));

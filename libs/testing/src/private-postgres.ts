@@ -4,7 +4,18 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export function freePort(): Promise<number> {
+/**
+ * A port nothing listens on. With `stable`, it is taken below the kernel's ephemeral range, so an
+ * outgoing connection cannot be holding it when a component is restarted on it later.
+ */
+export async function freePort(options: { stable?: boolean } = {}): Promise<number> {
+  if (options.stable) {
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const port = 20_000 + Math.floor(Math.random() * 12_000);
+      if (await canListen(port)) return port;
+    }
+    throw new Error('no free port found below the ephemeral range');
+  }
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
@@ -15,6 +26,15 @@ export function freePort(): Promise<number> {
         typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
       );
     });
+  });
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }
 
