@@ -152,6 +152,28 @@ describe('vault: ciphertext integrity', () => {
     ]);
   });
 
+  it('reveals nothing when the audit event cannot be written (same transaction)', async () => {
+    const org = testOrganizationId();
+    await api.store(org, [{ inquiryId: 'inq_audited', values: values('audited') }]);
+    // Make the audit write fail for this organization only, as a full disk or a bad deploy might.
+    const fn = `fail_audit_${org}`;
+    await adminQuery(
+      `create function vault.${fn}() returns trigger language plpgsql as $$ begin raise exception 'audit store unavailable'; end $$`,
+    );
+    await adminQuery(
+      `create trigger ${fn} before insert on vault.outbox for each row when (new.organization_id = '${org}') execute function vault.${fn}()`,
+    );
+    try {
+      const res = await api.reveal(org, ['inq_audited']);
+      expect(res.status).toBeGreaterThanOrEqual(500);
+      expect(JSON.stringify(res.body)).not.toMatch(/Ada-|Lovelace-|@example\.com/);
+    } finally {
+      await adminQuery(`drop trigger ${fn} on vault.outbox`);
+      await adminQuery(`drop function vault.${fn}()`);
+    }
+    expect((await api.reveal(org, ['inq_audited'])).status).toBe(200);
+  });
+
   it('refuses a flipped bit anywhere in a ciphertext', async () => {
     const org = testOrganizationId();
     await api.store(org, [{ inquiryId: 'inq_bits', values: values('bits') }]);
