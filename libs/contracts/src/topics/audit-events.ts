@@ -36,6 +36,14 @@ export const AuditEventV1 = z.strictObject({
     .max(256)
     .optional()
     .describe('Why the access happened (free text chosen by the actor; no PII).'),
+  change: z
+    .strictObject({
+      field: z.string().regex(/^[a-z][a-zA-Z_.]*$/),
+      before: z.array(z.string().max(64)).max(100),
+      after: z.array(z.string().max(64)).max(100),
+    })
+    .optional()
+    .describe('For configuration changes: the field and its values before and after (names, never PII).'),
   requestId: OpaqueId.optional(),
 });
 export type AuditEventV1 = z.infer<typeof AuditEventV1>;

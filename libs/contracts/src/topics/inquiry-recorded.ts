@@ -13,7 +13,7 @@ export const InquiryRecordedTopic = defineTopic({
   cleanupPolicy: 'delete',
   carriesPii: false,
   producers: ['ingest'],
-  consumers: ['retention', 'dsar'],
+  consumers: ['api', 'retention', 'dsar'],
 });
 
 export const VaultToken = z

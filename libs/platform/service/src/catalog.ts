@@ -10,6 +10,7 @@ export interface ServiceEntry {
 
 /** Veil's deployable services. Tools and the test harness start them from this list. */
 export const SERVICE_CATALOG: readonly ServiceEntry[] = [
+  { name: 'api', schema: 'api', port: 3000, needsKms: false },
   { name: 'ingest', schema: 'ingest', port: 3001, needsKms: false },
   { name: 'vault', schema: 'vault', port: 3002, needsKms: true },
   { name: 'retention', schema: 'retention', port: 3003, needsKms: false },
@@ -50,11 +51,13 @@ export function serviceEnvironment(
   // Internal service-to-service credentials and addresses. The local defaults are for the local
   // stack only; deployments set their own secrets in the environment.
   const vault = SERVICE_CATALOG.find((s) => s.name === 'vault')!;
-  if (entry.name === 'vault' || entry.name === 'ingest') {
+  if (entry.name === 'vault' || entry.name === 'ingest' || entry.name === 'api') {
     env.VAULT_INTERNAL_TOKEN = infra.VAULT_INTERNAL_TOKEN ?? 'veil-local-vault-internal-token';
   }
-  if (entry.name === 'ingest') {
+  if (entry.name === 'ingest' || entry.name === 'api') {
     env.VAULT_URL = infra.VAULT_URL ?? `http://127.0.0.1:${vault.port}`;
+  }
+  if (entry.name === 'ingest') {
     env.INGEST_INTAKE_TOKEN = infra.INGEST_INTAKE_TOKEN ?? 'veil-local-intake-token';
   }
   if (entry.needsKms) {

@@ -41,7 +41,12 @@ describe('every service: boot, health, metrics, database outage, graceful shutdo
     for (const s of services) {
       expect(await s.get('/health/live')).toMatchObject({ status: 200, body: { status: 'ok' } });
       const ready = await s.get('/health/ready');
-      const expected = s.service.needsKms ? ['database', 'kafka', 'kms'] : ['database', 'kafka'];
+      const expected = [
+        'database',
+        'kafka',
+        ...(s.service.needsKms ? ['kms'] : []),
+        ...(s.service.name === 'api' ? ['api-keys'] : []),
+      ].sort();
       expect(Object.keys((ready.body as Ready).checks).sort()).toEqual(expected);
       const metrics = await s.get('/metrics');
       expect(metrics.status).toBe(200);

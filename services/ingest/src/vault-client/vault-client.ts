@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { PiiAttribute } from '@veil/contracts';
 import { PermanentError, TransientError } from '@veil/platform/kafka';
+import { InternalCallError, postInternal } from '@veil/platform/service';
 
 import { INGEST_CONFIG, type IngestConfig } from '../config';
 
@@ -28,31 +29,23 @@ export class VaultClient {
   constructor(@Inject(INGEST_CONFIG) private readonly config: IngestConfig) {}
 
   async store(inquiries: VaultStoreItem[]): Promise<VaultStoreResult[]> {
-    let response: Response;
+    let answer: { status: number; body: { results?: VaultStoreResult[]; code?: string } | undefined };
     try {
-      response = await fetch(new URL('/internal/v1/inquiries/store', this.config.VAULT_URL), {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          authorization: `Bearer ${this.config.VAULT_INTERNAL_TOKEN}`,
-        },
-        body: JSON.stringify({ inquiries }),
-        signal: AbortSignal.timeout(this.config.VAULT_TIMEOUT_MS),
-      });
+      answer = await postInternal(
+        this.config.VAULT_URL,
+        '/internal/v1/inquiries/store',
+        this.config.VAULT_INTERNAL_TOKEN,
+        { inquiries },
+        this.config.VAULT_TIMEOUT_MS,
+      );
     } catch (error) {
-      throw new TransientError(`vault unreachable: ${(error as Error).name}`, error);
+      if (error instanceof InternalCallError) throw new TransientError(error.message, error);
+      throw error;
     }
-    if (response.ok) {
-      const body = (await response.json()) as { results: VaultStoreResult[] };
-      return body.results;
-    }
-    const body = (await response.json().catch(() => ({}))) as { code?: string };
-    if (response.status >= 500 || response.status === 429 || response.status === 408) {
-      throw new TransientError(`vault answered ${response.status} ${body.code ?? ''}`.trim());
-    }
-    throw new PermanentError(
-      `vault_${body.code ?? response.status}`,
-      `vault rejected the batch (${response.status})`,
-    );
+    const { status, body } = answer;
+    if (status === 200 && body?.results) return body.results;
+    if (status >= 500 || status === 429 || status === 408)
+      throw new TransientError(`vault answered ${status} ${body?.code ?? ''}`.trim());
+    throw new PermanentError(`vault_${body?.code ?? status}`, `vault rejected the batch (${status})`);
   }
 }

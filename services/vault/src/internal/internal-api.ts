@@ -29,3 +29,9 @@ export const RevealRequestBody = z.strictObject({
   requestId: OpaqueId.optional(),
 });
 export type RevealRequestBody = z.infer<typeof RevealRequestBody>;
+
+export const LookupRequest = z.strictObject({
+  organizationId: OrganizationId,
+  kind: z.enum(['referenceId', 'emailAddress', 'identificationNumber']),
+  value: z.string().min(1).max(512),
+});

@@ -4,7 +4,7 @@ import { ApiError, parseBody, ServiceTokenGuard } from '@veil/platform/service';
 import { VAULT_CONFIG, type VaultConfig } from '../config';
 import { RevealService, type RevealedInquiry } from '../reveal/reveal.service';
 import { VaultStore, type VaultedInquiry } from '../vaulting/vault-store.service';
-import { RevealRequestBody, StoreRequest } from './internal-api';
+import { LookupRequest, RevealRequestBody, StoreRequest } from './internal-api';
 
 /** Service-to-service endpoints; authenticated with the internal token, never exposed to customers. */
 @Controller('internal/v1')
@@ -25,6 +25,16 @@ export class InternalController {
       throw ApiError.badRequest(`at most ${this.config.VAULT_MAX_BATCH_INQUIRIES} inquiries per call`);
     }
     return { results: await this.store.store(request.inquiries) };
+  }
+
+  /** Finds inquiries by a searchable attribute through its blind index; the value is never stored. */
+  @Post('inquiries/lookup')
+  @HttpCode(200)
+  async lookup(@Body() body: unknown): Promise<{ inquiryIds: string[] }> {
+    const request = parseBody(LookupRequest, body);
+    return {
+      inquiryIds: await this.store.findByBlindIndex(request.organizationId, request.kind, request.value),
+    };
   }
 
   @Post('inquiries/reveal')

@@ -203,6 +203,17 @@ export class VaultStore {
     return out;
   }
 
+  /** Inquiries whose blind index of `kind` matches `value` (equality search without decrypting). */
+  async findByBlindIndex(organizationId: string, kind: BlindIndexKind, value: string): Promise<string[]> {
+    const indexKey = await this.keyring.indexKey(organizationId);
+    const rows = await queryRows<{ inquiry_id: string }>(
+      this.dataSource,
+      `select inquiry_id from blind_indexes where organization_id = $1 and kind = $2 and digest = $3 order by inquiry_id limit 1000`,
+      [organizationId, kind, blindIndex(indexKey.key, kind, value)],
+    );
+    return rows.map((r) => r.inquiry_id);
+  }
+
   /** Inquiries already in the vault, with their tokens (derived: nothing secret is read). */
   private async existing(
     items: { organizationId: string; inquiryId: string }[],

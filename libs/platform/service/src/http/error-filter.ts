@@ -31,6 +31,25 @@ export function toErrorResponse(error: unknown, requestId: string): { status: nu
       },
     };
   }
+  // Errors from other libraries that are meant for the client (e.g. authentication) say so.
+  const exposed = error as {
+    expose?: unknown;
+    status?: unknown;
+    code?: unknown;
+    message?: unknown;
+    details?: unknown;
+  } | null;
+  if (exposed?.expose === true && typeof exposed.status === 'number' && typeof exposed.code === 'string') {
+    return {
+      status: exposed.status,
+      body: {
+        code: exposed.code,
+        message: String(exposed.message),
+        requestId,
+        ...(exposed.details !== undefined ? { details: exposed.details } : {}),
+      },
+    };
+  }
   if (error instanceof HttpException) {
     const status = error.getStatus();
     return {

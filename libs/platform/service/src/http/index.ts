@@ -3,3 +3,4 @@ export * from './body';
 export * from './error-filter';
 export * from './request-id';
 export * from './service-token.guard';
+export * from './internal-client';

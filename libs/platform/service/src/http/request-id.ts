@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 
 export const REQUEST_ID_HEADER = 'Request-Id';
-const ACCEPTED = /^[A-Za-z0-9_.:-]{1,128}$/;
+const ACCEPTED = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 
 /** Every request gets an id (the caller's if well-formed), echoed in `Request-Id` and in errors. */
 export function requestIdMiddleware(req: Request, res: Response, next: NextFunction): void {

@@ -1,0 +1,169 @@
+import { Injectable } from '@nestjs/common';
+import type { PiiAttribute } from '@veil/contracts';
+import { type ApiKeyRecord, type ApiKeySource, issueApiKey, type Scope } from '@veil/platform/auth';
+import { queryRows } from '@veil/platform/database';
+import { DataSource, type EntityManager } from 'typeorm';
+
+export interface Organization {
+  organizationId: string;
+  name: string;
+  status: 'active' | 'suspended';
+  enabledAttributes: PiiAttribute[];
+  createdAt: string;
+}
+
+export interface ApiKeyView {
+  keyId: string;
+  name: string;
+  scopes: Scope[];
+  createdAt: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+}
+
+interface KeyRow {
+  key_id: string;
+  organization_id: string;
+  name: string;
+  secret_hash: Buffer;
+  scopes: Scope[];
+  created_at: Date;
+  expires_at: Date | null;
+  revoked_at: Date | null;
+  version: string;
+  org_active: boolean;
+}
+
+/** Organizations, API keys and enabled attributes: the access-control data Veil owns. */
+@Injectable()
+export class AccessRepository implements ApiKeySource {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async changedSince(sinceVersion: number): Promise<ApiKeyRecord[]> {
+    const rows = await queryRows<KeyRow>(
+      this.dataSource,
+      `select k.*, o.status = 'active' as org_active
+         from api_keys k join organizations o using (organization_id)
+        where k.version > $1 order by k.version`,
+      [sinceVersion],
+    );
+    return rows.map((r) => ({
+      keyId: r.key_id,
+      organizationId: r.organization_id,
+      secretHash: r.secret_hash,
+      scopes: r.scopes,
+      expiresAt: r.expires_at,
+      revokedAt: r.revoked_at,
+      organizationActive: r.org_active,
+      version: Number(r.version),
+    }));
+  }
+
+  async createOrganization(organizationId: string, name: string): Promise<Organization> {
+    const [row] = await queryRows<{ organization_id: string }>(
+      this.dataSource,
+      `insert into organizations (organization_id, name) values ($1, $2) on conflict do nothing returning organization_id`,
+      [organizationId, name],
+    );
+    if (!row) throw new Error(`organization ${organizationId} already exists`);
+    return (await this.organization(organizationId))!;
+  }
+
+  async organization(
+    organizationId: string,
+    tx: EntityManager | DataSource = this.dataSource,
+  ): Promise<Organization | undefined> {
+    const [row] = await queryRows<{
+      organization_id: string;
+      name: string;
+      status: Organization['status'];
+      enabled_attributes: PiiAttribute[];
+      created_at: Date;
+    }>(
+      tx,
+      `select organization_id, name, status, enabled_attributes, created_at from organizations where organization_id = $1`,
+      [organizationId],
+    );
+    return row
+      ? {
+          organizationId: row.organization_id,
+          name: row.name,
+          status: row.status,
+          enabledAttributes: row.enabled_attributes,
+          createdAt: row.created_at.toISOString(),
+        }
+      : undefined;
+  }
+
+  /** Replaces the allowlist; returns the previous one (for the audit trail). Locks the row. */
+  async setEnabledAttributes(
+    tx: EntityManager,
+    organizationId: string,
+    attributes: PiiAttribute[],
+  ): Promise<PiiAttribute[]> {
+    const [before] = await queryRows<{ enabled_attributes: PiiAttribute[] }>(
+      tx,
+      `select enabled_attributes from organizations where organization_id = $1 for update`,
+      [organizationId],
+    );
+    await tx.query(
+      `update organizations set enabled_attributes = $2, updated_at = now() where organization_id = $1`,
+      [organizationId, attributes],
+    );
+    return before?.enabled_attributes ?? [];
+  }
+
+  async createKey(
+    tx: EntityManager | DataSource,
+    organizationId: string,
+    input: { name: string; scopes: Scope[]; expiresAt?: Date; createdBy: string },
+  ): Promise<ApiKeyView & { secret: string }> {
+    const issued = issueApiKey();
+    const [row] = await queryRows<KeyRow>(
+      tx,
+      `insert into api_keys (key_id, organization_id, name, secret_hash, scopes, created_by, expires_at)
+       values ($1, $2, $3, $4, $5, $6, $7) returning *`,
+      [
+        issued.keyId,
+        organizationId,
+        input.name,
+        issued.secretHash,
+        input.scopes,
+        input.createdBy,
+        input.expiresAt ?? null,
+      ],
+    );
+    return { ...toView(row!), secret: issued.secret };
+  }
+
+  async listKeys(organizationId: string): Promise<ApiKeyView[]> {
+    const rows = await queryRows<KeyRow>(
+      this.dataSource,
+      `select * from api_keys where organization_id = $1 order by created_at, key_id`,
+      [organizationId],
+    );
+    return rows.map(toView);
+  }
+
+  /** Revokes a key of this organization; undefined when there is no such key (for this organization). */
+  async revokeKey(tx: EntityManager, organizationId: string, keyId: string): Promise<ApiKeyView | undefined> {
+    const [row] = await queryRows<KeyRow>(
+      tx,
+      `update api_keys set revoked_at = coalesce(revoked_at, now()), version = nextval('api_key_versions')
+        where organization_id = $1 and key_id = $2 returning *`,
+      [organizationId, keyId],
+    );
+    return row ? toView(row) : undefined;
+  }
+}
+
+function toView(row: KeyRow): ApiKeyView {
+  return {
+    keyId: row.key_id,
+    name: row.name,
+    scopes: row.scopes,
+    createdAt: row.created_at.toISOString(),
+    expiresAt: row.expires_at?.toISOString() ?? null,
+    revokedAt: row.revoked_at?.toISOString() ?? null,
+  };
+}

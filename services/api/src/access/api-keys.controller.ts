@@ -1,0 +1,84 @@
+import { Controller, Req } from '@nestjs/common';
+import { ApiKeyRegistry, CurrentPrincipal, type Principal } from '@veil/platform/auth';
+import { ApiError, requestIdOf } from '@veil/platform/service';
+import type { Request } from 'express';
+
+import { ApiAudit } from '../audit/api-audit';
+import { Endpoint, input } from '../http/endpoint';
+import { ROUTES } from '../http/routes';
+import { AccessRepository, type ApiKeyView } from './access.repository';
+import { TenantDb } from './tenant-db';
+
+function present(key: ApiKeyView) {
+  return {
+    id: key.keyId,
+    name: key.name,
+    scopes: key.scopes,
+    createdAt: key.createdAt,
+    expiresAt: key.expiresAt,
+    revokedAt: key.revokedAt,
+  };
+}
+
+@Controller()
+export class ApiKeysController {
+  constructor(
+    private readonly access: AccessRepository,
+    private readonly tenants: TenantDb,
+    private readonly audit: ApiAudit,
+    private readonly registry: ApiKeyRegistry,
+  ) {}
+
+  @Endpoint(ROUTES.listApiKeys)
+  async list(@CurrentPrincipal() principal: Principal, @Req() req: Request) {
+    input(ROUTES.listApiKeys, req);
+    return { data: (await this.access.listKeys(principal.organizationId)).map(present) };
+  }
+
+  @Endpoint(ROUTES.createApiKey)
+  async create(@CurrentPrincipal() principal: Principal, @Req() req: Request) {
+    const { body } = input(ROUTES.createApiKey, req);
+    if (body.expiresAt && Date.parse(body.expiresAt) <= Date.now()) {
+      throw ApiError.badRequest('expiresAt must be in the future', {
+        fields: [{ path: 'body.expiresAt', issue: 'in_the_past' }],
+      });
+    }
+    const created = await this.tenants.forOrganization(principal.organizationId, async (tx) => {
+      const key = await this.access.createKey(tx, principal.organizationId, {
+        name: body.name,
+        scopes: [...new Set(body.scopes)],
+        ...(body.expiresAt ? { expiresAt: new Date(body.expiresAt) } : {}),
+        createdBy: principal.keyId,
+      });
+      await this.audit.record(tx, principal, {
+        action: 'api_key.created',
+        outcome: 'allowed',
+        targets: { resourceIds: [key.keyId] },
+        change: { field: 'scopes', before: [], after: key.scopes },
+        requestId: requestIdOf(req),
+      });
+      return key;
+    });
+    await this.registry.refresh();
+    return { ...present(created), secret: created.secret };
+  }
+
+  @Endpoint(ROUTES.revokeApiKey)
+  async revoke(@CurrentPrincipal() principal: Principal, @Req() req: Request) {
+    const { params } = input(ROUTES.revokeApiKey, req);
+    const revoked = await this.tenants.forOrganization(principal.organizationId, async (tx) => {
+      const key = await this.access.revokeKey(tx, principal.organizationId, params.keyId);
+      if (!key) return undefined;
+      await this.audit.record(tx, principal, {
+        action: 'api_key.revoked',
+        outcome: 'allowed',
+        targets: { resourceIds: [key.keyId] },
+        requestId: requestIdOf(req),
+      });
+      return key;
+    });
+    if (!revoked) throw ApiError.notFound('no such API key');
+    await this.registry.refresh();
+    return present(revoked);
+  }
+}
