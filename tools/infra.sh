@@ -103,6 +103,10 @@ pid_alive() {
   esac
 }
 
+# During startup the pid is the one just forked: it may not have exec'd yet (its cmdline is still
+# this script's), so only a vanished process means the start failed.
+pid_running() { kill -0 "$(cat "$1" 2>/dev/null)" 2>/dev/null; }
+
 wait_until() {
   local what="$1" log="$2" check="$3" waited=0
   until eval "$check"; do
@@ -243,7 +247,7 @@ EOF
   setsid nohup "${JAVA_CMD[@]}" kafka.Kafka "$KAFKA_DIR/server.properties" >"$KAFKA_LOG_DIR/stdout.log" 2>&1 </dev/null &
   echo $! >"$KAFKA_PID"
   wait_until Kafka "$KAFKA_LOG_DIR/kafka.log" \
-    "grep -q 'Kafka Server started' '$KAFKA_LOG_DIR/kafka.log' || { pid_alive '$KAFKA_PID' || fail 'Kafka exited during startup, see $KAFKA_LOG_DIR/kafka.log and $KAFKA_LOG_DIR/stdout.log'; false; }"
+    "grep -q 'Kafka Server started' '$KAFKA_LOG_DIR/kafka.log' || { pid_running '$KAFKA_PID' || fail 'Kafka exited during startup, see $KAFKA_LOG_DIR/kafka.log and $KAFKA_LOG_DIR/stdout.log'; false; }"
   say "kafka up on 127.0.0.1:$KAFKA_PORT"
 }
 
@@ -299,7 +303,7 @@ kms_up() {
     KMS_HOST=127.0.0.1 PORT="$KMS_PORT" setsid nohup "$LOCAL_KMS_BIN" >>"$KMS_LOG" 2>&1 </dev/null &
   echo $! >"$KMS_PID"
   wait_until "the KMS endpoint" "$KMS_LOG" \
-    "port_open $KMS_PORT || { pid_alive '$KMS_PID' || fail 'local-kms exited during startup, see $KMS_LOG'; false; }"
+    "port_open $KMS_PORT || { pid_running '$KMS_PID' || fail 'local-kms exited during startup, see $KMS_LOG'; false; }"
   say "kms up on http://127.0.0.1:$KMS_PORT"
 }
 

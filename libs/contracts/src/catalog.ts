@@ -18,7 +18,7 @@ export function renderEventsCatalog(): string {
   const lines: string[] = [
     '# Veil events',
     '',
-    '<!-- Generated from libs/contracts by `npm run docs:events`. Do not edit by hand: a test fails if this file drifts. -->',
+    '<!-- Generated from libs/contracts by `npm run docs`. Do not edit by hand: a test fails if this file drifts. -->',
     '',
     'Every record on a Veil topic is a JSON envelope. The envelope carries routing, tracing and idempotency;',
     'the payload is in `data`. Consumers de-duplicate on `eventId`; unknown fields, unknown event types and',

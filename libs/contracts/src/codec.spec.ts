@@ -142,7 +142,7 @@ describe('registry', () => {
     for (const c of EVENT_CONTRACTS) expect(c.data.safeParse(c.example.data).success).toBe(true);
   });
 
-  it('matches the committed docs/events.md (run `npm run docs:events` after changing a contract)', () => {
+  it('matches the committed docs/events.md (run `npm run docs` after changing a contract)', () => {
     const committed = readFileSync(join(__dirname, '../../../docs/events.md'), 'utf8');
     expect(committed).toBe(renderEventsCatalog());
   });

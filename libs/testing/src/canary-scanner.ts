@@ -22,6 +22,8 @@ export interface CanaryScanOptions {
   kafka?: Kafka;
   /** Topics to read in full. Default: every Veil topic that may not carry PII. */
   topics?: readonly string[];
+  /** Read topics only from this time on (canaries are unique to a run; older records cannot hold them). */
+  since?: Date;
   /** Log files, or directories whose files are all read. */
   logPaths?: readonly string[];
 }
@@ -48,7 +50,11 @@ export async function scanForCanaries(options: CanaryScanOptions): Promise<Canar
   if (options.databaseUrl) await scanDatabase(options.databaseUrl, options, hits);
   if (options.kafka) {
     for (const topic of options.topics ?? piiFreeTopics()) {
-      for (const record of await readTopic(options.kafka, topic)) {
+      for (const record of await readTopic(
+        options.kafka,
+        topic,
+        options.since ? { since: options.since } : {},
+      )) {
         const text = [record.key ?? '', record.value ?? '', ...Object.entries(record.headers).flat()].join(
           '\n',
         );

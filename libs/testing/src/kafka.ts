@@ -50,13 +50,29 @@ function headersToStrings(headers: IHeaders | undefined): Record<string, string>
 }
 
 /** Reads every record currently in `topic` (up to its high watermarks) and returns them in offset order per partition. */
-export async function readTopic(kafka: Kafka, topic: string, timeoutMs = 30_000): Promise<TopicRecord[]> {
+export async function readTopic(
+  kafka: Kafka,
+  topic: string,
+  options: { timeoutMs?: number; since?: Date } = {},
+): Promise<TopicRecord[]> {
+  const timeoutMs = options.timeoutMs ?? 60_000;
   const admin = kafka.admin();
   await admin.connect();
   const offsets = await admin.fetchTopicOffsets(topic);
+  // `since`: only records written from that time on (a test's own, on a long-lived local stack)
+  const starts = new Map<number, bigint>();
+  if (options.since) {
+    for (const o of await admin.fetchTopicOffsetsByTimestamp(topic, options.since.getTime())) {
+      starts.set(o.partition, BigInt(o.offset));
+    }
+  }
   await admin.disconnect();
   const remaining = new Map(
-    offsets.filter((o) => BigInt(o.high) > BigInt(o.low)).map((o) => [o.partition, BigInt(o.high) - 1n]),
+    offsets
+      .filter(
+        (o) => BigInt(o.high) > (starts.get(o.partition) ?? BigInt(o.low)) && BigInt(o.high) > BigInt(o.low),
+      )
+      .map((o) => [o.partition, BigInt(o.high) - 1n]),
   );
   const records: TopicRecord[] = [];
   if (remaining.size === 0) return records;
@@ -91,6 +107,10 @@ export async function readTopic(kafka: Kafka, topic: string, timeoutMs = 30_000)
           },
         })
         .catch(reject);
+      for (const [partition, offset] of starts) {
+        if (remaining.has(partition) && offset >= 0n)
+          consumer.seek({ topic, partition, offset: offset.toString() });
+      }
     });
   } finally {
     await consumer.disconnect();

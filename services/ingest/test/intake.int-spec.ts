@@ -50,6 +50,8 @@ describe('intake: inquiry.created -> ingest -> vault -> inquiry.recorded', () =>
   let producer: Producer;
   const canaries: string[] = [];
 
+  const startedAt = new Date(Date.now() - 5_000); // every canary of this file is produced after this
+
   beforeAll(async () => {
     kafka = testKafka();
     producer = kafka.producer(); // a plain kafkajs producer, as an upstream Node service would use
@@ -82,7 +84,7 @@ describe('intake: inquiry.created -> ingest -> vault -> inquiry.recorded', () =>
     expect(await vaultCounts(org)).toEqual({ data_keys: 20, attributes: 20 * PII_ATTRIBUTES.length });
 
     const recorded = await expectEventually(async () => {
-      const events = (await readTopic(kafka, 'inquiry.recorded'))
+      const events = (await readTopic(kafka, 'inquiry.recorded', { since: startedAt }))
         .map((r) => JSON.parse(r.value!))
         .filter((e) => e.organizationId === org);
       expect(events).toHaveLength(20);
@@ -182,9 +184,9 @@ describe('intake: inquiry.created -> ingest -> vault -> inquiry.recorded', () =>
       timeoutMs: 60_000,
     });
     const dead = await expectEventually(async () => {
-      const records = (await readTopic(kafka, InquiryCreated.topic.deadLetter!.name)).filter(
-        (r) => r.headers['x-test-marker'] === marker,
-      );
+      const records = (
+        await readTopic(kafka, InquiryCreated.topic.deadLetter!.name, { since: startedAt })
+      ).filter((r) => r.headers['x-test-marker'] === marker);
       expect(records).toHaveLength(bad.length);
       return records;
     });
@@ -310,6 +312,7 @@ describe('intake: inquiry.created -> ingest -> vault -> inquiry.recorded', () =>
       canaries,
       databaseUrl: adminDatabaseUrl(),
       kafka,
+      since: startedAt,
       logPaths: stack.logFiles(),
     });
     expect(hits).toEqual([]);

@@ -22,7 +22,7 @@ export const AuditActor = z.strictObject({
 });
 
 export const AuditEventV1 = z.strictObject({
-  action: z.string().regex(/^[a-z]+(\.[a-z_]+)+$/, 'must look like "pii.reveal"'),
+  action: z.string().regex(/^[a-z][a-z_]*(\.[a-z_]+)+$/, 'must look like "pii.reveal"'),
   actor: AuditActor,
   outcome: z.enum(['allowed', 'denied', 'failed']),
   targets: z.strictObject({

@@ -94,7 +94,10 @@ export const ApiKey = z
 export const ApiKeyList = z.strictObject({ data: z.array(ApiKey) }).meta({ id: 'ApiKeyList' });
 
 export const CreatedApiKey = ApiKey.extend({
-  secret: z.string().describe('Shown once. Store it now: Veil keeps only a hash.'),
+  secret: z
+    .string()
+    .nullable()
+    .describe('Shown once. Store it now: Veil keeps only a hash (an Idempotency-Key replay returns null).'),
 }).meta({ id: 'CreatedApiKey' });
 
 export const CreateApiKey = z

@@ -17,6 +17,14 @@ interface Stored {
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
+/**
+ * Secrets are shown once and stored nowhere: a replay of a key creation returns the key without
+ * its secret (`secret: null`).
+ */
+function withoutSecrets(body: unknown): unknown {
+  return body && typeof body === 'object' && 'secret' in body ? { ...body, secret: null } : body;
+}
+
 /** A canonical hash of what the request asks for: method, path and body (keys sorted). */
 function requestHash(req: Request): string {
   const canonical = (value: unknown): unknown =>
@@ -126,7 +134,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
       const body = await new Promise<unknown>((resolve, reject) =>
         next.handle().subscribe({ next: resolve, error: reject }),
       );
-      await save(res.statusCode, body);
+      await save(res.statusCode, withoutSecrets(body));
       return body;
     } catch (error) {
       const { status, body } = toErrorResponse(error, requestId);

@@ -24,8 +24,9 @@ export class InquiriesController {
   }
 
   @Endpoint(ROUTES.redactInquiry)
-  redact(@Req() req: Request): never {
-    input(ROUTES.redactInquiry, req);
+  async redact(@CurrentPrincipal() principal: Principal, @Req() req: Request): Promise<never> {
+    const { params } = input(ROUTES.redactInquiry, req);
+    await this.inquiries.assertExists(principal, params.inquiryId); // another organization's id: 404, like a missing one
     throw new ApiError(501, 'not_implemented', 'redaction through the API is not available yet');
   }
 }

@@ -1,0 +1,423 @@
+import { adminQuery, canary, expectEventually, scanForCanaries, adminDatabaseUrl } from '@veil/testing';
+import { type Scope, SCOPES } from '@veil/platform/auth';
+
+import { type ApiRoute, ROUTES } from '../src/http/routes';
+import { ApiStack, inquiry } from './api-stack';
+
+jest.setTimeout(300_000);
+
+function pathFor(route: ApiRoute, ids: { inquiryId: string; keyId: string }): string {
+  return route.path.replace('{inquiryId}', ids.inquiryId).replace('{keyId}', ids.keyId);
+}
+
+/** A harmless, valid body for each write route (so a 403 is about scopes, not input). */
+function bodyFor(route: ApiRoute): unknown {
+  if (route.operationId === 'putEnabledAttributes') return { attributes: [] };
+  if (route.operationId === 'createApiKey') return { name: 'matrix', scopes: ['inquiry:read'] };
+  return undefined;
+}
+
+async function auditCount(organizationId: string, action: string): Promise<number> {
+  const [row] = await adminQuery<{ n: number }>(
+    `select count(*)::int as n from api.outbox where organization_id = $1 and topic = 'audit.events' and payload::jsonb -> 'data' ->> 'action' = $2`,
+    [organizationId, action],
+  );
+  return row!.n;
+}
+
+describe('customer API', () => {
+  let stack: ApiStack;
+  let a: { id: string; adminKey: string };
+  let b: { id: string; adminKey: string };
+  const aInquiries = [inquiry(canary('A')), inquiry(canary('A'))];
+  const bInquiries = [inquiry(canary('B')), inquiry(canary('B')), inquiry(canary('B'))];
+  let bKeyId: string;
+
+  beforeAll(async () => {
+    stack = await ApiStack.start();
+    a = await stack.organization();
+    b = await stack.organization();
+    bKeyId = (await stack.key(b.id, ['inquiry:read'])).keyId;
+    await stack.inquiries(a.id, a.adminKey, aInquiries);
+    await stack.inquiries(b.id, b.adminKey, bInquiries);
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  describe('tenant isolation', () => {
+    const bSecrets = () =>
+      bInquiries.flatMap((i) => [i.inquiryId, i.referenceId!, ...Object.values(i.attributes).flat()]);
+
+    async function probe(api = stack.api, probes = 2_000): Promise<void> {
+      const idRoutes = (Object.values(ROUTES) as ApiRoute[]).filter((r) => r.params);
+      const seen = new Map<string, number>();
+      for (let i = 0; i < probes; i++) {
+        const route = idRoutes[Math.floor(Math.random() * idRoutes.length)]!;
+        const target = bInquiries[Math.floor(Math.random() * bInquiries.length)]!;
+        const path = pathFor(route, { inquiryId: target.inquiryId, keyId: bKeyId });
+        const res = await stack.call(route.method.toUpperCase(), path, a.adminKey, bodyFor(route), {}, api);
+        expect({ route: route.operationId, status: res.status, code: res.body.code }).toEqual({
+          route: route.operationId,
+          status: 404,
+          code: 'not_found',
+        });
+        for (const secret of bSecrets()) expect(res.text).not.toContain(secret);
+        seen.set(route.operationId, (seen.get(route.operationId) ?? 0) + 1);
+      }
+      expect([...seen.keys()].sort()).toEqual(idRoutes.map((r) => r.operationId).sort());
+      // filters cannot reach across either
+      for (const target of bInquiries) {
+        const list = await stack.call(
+          'GET',
+          `/v1/inquiries?referenceId=${encodeURIComponent(target.referenceId!)}`,
+          a.adminKey,
+          undefined,
+          {},
+          api,
+        );
+        expect(list.status).toBe(200);
+        expect(list.body.data).toEqual([]);
+      }
+      const all = await stack.call('GET', '/v1/inquiries?pageSize=100', a.adminKey, undefined, {}, api);
+      for (const secret of bSecrets()) expect(all.text).not.toContain(secret);
+    }
+
+    it('answers 404, exactly like a missing id, for every route probing another organization (2,000 randomized probes)', async () => {
+      const missing = await stack.call('GET', '/v1/inquiries/inq_does_not_exist', a.adminKey);
+      expect(missing.body.code).toBe('not_found');
+      await probe();
+      // B's key was never revoked by A's probes
+      expect((await stack.call('GET', `/v1/inquiries/${bInquiries[0]!.inquiryId}`, b.adminKey)).status).toBe(
+        200,
+      );
+    });
+
+    it('still isolates with the application filter switched off: row-level security alone holds', async () => {
+      const bypass = await stack.addApi({ NODE_ENV: 'test', API_TEST_DISABLE_TENANT_FILTER: '1' });
+      // the bypass is real: the same build finds A's own inquiries only through row-level security
+      expect(
+        (
+          await stack.call(
+            'GET',
+            `/v1/inquiries/${aInquiries[0]!.inquiryId}`,
+            a.adminKey,
+            undefined,
+            {},
+            bypass,
+          )
+        ).status,
+      ).toBe(200);
+      await probe(bypass, 600);
+    });
+  });
+
+  describe('scopes', () => {
+    it('lets each scope reach exactly its routes; denials are 403 with a code and audited', async () => {
+      const routes = Object.values(ROUTES) as ApiRoute[];
+      const target = { inquiryId: aInquiries[0]!.inquiryId, keyId: 'key_0000000000000000' };
+      for (const scope of SCOPES) {
+        const key = await stack.key(a.id, [scope]);
+        for (const route of routes) {
+          const allowed = route.scopes.every((s) => s === scope);
+          const before = await auditCount(a.id, 'access.denied');
+          const res = await stack.call(
+            route.method.toUpperCase(),
+            pathFor(route, target),
+            key.secret,
+            bodyFor(route),
+          );
+          if (allowed) {
+            expect({ scope, route: route.operationId, status: res.status }).not.toMatchObject({
+              status: 403,
+            });
+            expect([401, 403]).not.toContain(res.status);
+          } else {
+            expect({ scope, route: route.operationId, status: res.status, code: res.body.code }).toEqual({
+              scope,
+              route: route.operationId,
+              status: 403,
+              code: 'forbidden',
+            });
+            expect(await auditCount(a.id, 'access.denied')).toBe(before + 1);
+          }
+        }
+      }
+    });
+  });
+
+  describe('enabled attributes', () => {
+    it('reveals nothing by default, only what is enabled, hides it again when disabled, and never without pii:reveal', async () => {
+      const target = aInquiries[1]!;
+      const readOnly = await stack.key(a.id, ['inquiry:read']);
+      const revealer = await stack.key(a.id, ['inquiry:read', 'pii:reveal']);
+      const get = async (key: string) =>
+        (await stack.call('GET', `/v1/inquiries/${target.inquiryId}`, key)).body.attributes as Record<
+          string,
+          unknown
+        >;
+      const masked = { redacted: false, available: true };
+
+      expect((await stack.call('GET', '/v1/organization/enabled-attributes', a.adminKey)).body).toEqual({
+        attributes: [],
+      });
+      const none = await get(revealer.secret);
+      expect(Object.keys(none).sort()).toEqual(['referenceId', ...Object.keys(target.attributes)].sort());
+      expect(Object.values(none).every((v) => JSON.stringify(v) === JSON.stringify(masked))).toBe(true);
+
+      const revealsBefore = await adminQuery<{ n: number }>(
+        `select count(*)::int as n from vault.outbox where organization_id = $1 and payload::jsonb -> 'data' ->> 'action' = 'pii.reveal'`,
+        [a.id],
+      );
+      const put = await stack.call('PUT', '/v1/organization/enabled-attributes', a.adminKey, {
+        attributes: ['nameFirst'],
+      });
+      expect(put).toMatchObject({ status: 200, body: { attributes: ['nameFirst'] } });
+      const one = await get(revealer.secret);
+      expect(one.nameFirst).toBe(target.attributes.nameFirst);
+      for (const [name, value] of Object.entries(one))
+        if (name !== 'nameFirst') expect(value).toEqual(masked);
+      const [after] = await adminQuery<{ n: number }>(
+        `select count(*)::int as n from vault.outbox where organization_id = $1 and payload::jsonb -> 'data' ->> 'action' = 'pii.reveal'`,
+        [a.id],
+      );
+      expect(after!.n).toBe(revealsBefore[0]!.n + 1); // the reveal was audited by the vault
+
+      const withoutReveal = await get(readOnly.secret);
+      expect(withoutReveal.nameFirst).toEqual(masked);
+      expect(JSON.stringify(withoutReveal)).not.toContain(target.attributes.nameFirst!);
+
+      await stack.call('PUT', '/v1/organization/enabled-attributes', a.adminKey, { attributes: [] });
+      expect((await get(revealer.secret)).nameFirst).toEqual(masked);
+
+      const changes = await adminQuery<{ change: unknown }>(
+        `select payload::jsonb -> 'data' -> 'change' as change from api.outbox
+          where organization_id = $1 and payload::jsonb -> 'data' ->> 'action' = 'org.enabled_attributes.changed' order by id`,
+        [a.id],
+      );
+      expect(changes.slice(-2).map((c) => c.change)).toEqual([
+        { field: 'enabledAttributes', before: [], after: ['nameFirst'] },
+        { field: 'enabledAttributes', before: ['nameFirst'], after: [] },
+      ]);
+    });
+  });
+
+  describe('authentication', () => {
+    it('answers 401 to missing, malformed, unknown, expired and revoked keys; revocation reaches every replica within 5 s', async () => {
+      const path = `/v1/inquiries/${aInquiries[0]!.inquiryId}`;
+      const expectUnauthorized = async (key: string | undefined, api = stack.api) => {
+        const res = await stack.call('GET', path, key, undefined, {}, api);
+        expect({ status: res.status, code: res.body.code }).toEqual({ status: 401, code: 'unauthorized' });
+      };
+      await expectUnauthorized(undefined);
+      await expectUnauthorized('not-a-key');
+      await expectUnauthorized(`${a.adminKey.slice(0, -4)}AAAA`);
+      await expectUnauthorized('veil_sk_key_AAAAAAAAAAAAAAAA_' + 'A'.repeat(43));
+
+      const shortLived = await stack.key(a.id, ['inquiry:read'], new Date(Date.now() + 1_500));
+      await expectEventually(async () =>
+        expect((await stack.call('GET', path, shortLived.secret)).status).toBe(200),
+      );
+      await expectEventually(() => expectUnauthorized(shortLived.secret), { timeoutMs: 10_000 });
+
+      const replica = stack.apis[1] ?? (await stack.addApi());
+      const doomed = await stack.key(a.id, ['inquiry:read']);
+      await expectEventually(async () => {
+        for (const api of stack.apis)
+          expect((await stack.call('GET', path, doomed.secret, undefined, {}, api)).status).toBe(200);
+      });
+      const revoked = await stack.call('DELETE', `/v1/api-keys/${doomed.keyId}`, a.adminKey);
+      expect(revoked.status).toBe(200);
+      const started = Date.now();
+      await expectEventually(
+        async () => {
+          for (const api of stack.apis) await expectUnauthorized(doomed.secret, api);
+        },
+        { timeoutMs: 5_000, intervalMs: 50 },
+      );
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(replica.running).toBe(true);
+    });
+  });
+
+  describe('conventions', () => {
+    it('answers 413 for oversized bodies and 400 for unknown fields, with {code, message, requestId, details}', async () => {
+      const huge = await stack.call('PUT', '/v1/organization/enabled-attributes', a.adminKey, {
+        attributes: [],
+        pad: 'x'.repeat(1_100_000),
+      });
+      expect(huge).toMatchObject({ status: 413, body: { code: 'payload_too_large' } });
+      const unknown = await stack.call('PUT', '/v1/organization/enabled-attributes', a.adminKey, {
+        attributes: [],
+        isAdmin: true,
+      });
+      expect(unknown.status).toBe(400);
+      expect(unknown.body).toMatchObject({
+        code: 'invalid_request',
+        details: { fields: [{ path: 'body.(root)' }] },
+      });
+      expect(unknown.body.requestId).toBe(unknown.headers.get('request-id'));
+      const unknownQuery = await stack.call('GET', '/v1/inquiries?role=admin', a.adminKey);
+      expect(unknownQuery.status).toBe(400);
+      const badVersion = await stack.call('GET', '/v1/inquiries', a.adminKey, undefined, {
+        'Veil-Version': '1999-01-01',
+      });
+      expect(badVersion).toMatchObject({ status: 400, body: { code: 'unsupported_version' } });
+      const ok = await stack.call('GET', '/v1/inquiries', a.adminKey);
+      expect(ok.headers.get('veil-version')).toBe('2026-11-25');
+      expect(ok.headers.get('ratelimit-limit')).toBe('100000');
+    });
+
+    it('treats injection strings in every field as data: no 500, nothing polluted', async () => {
+      const nasty = [
+        "' OR '1'='1",
+        "'; drop table api.inquiries; --",
+        'line\r\nSet-Cookie: admin=1',
+        '{"__proto__":{"isAdmin":true}}',
+        '../../etc/passwd',
+        '%00%0d%0a',
+        '${7*7}{{7*7}}',
+        'constructor',
+        '__proto__',
+      ];
+      for (const value of nasty) {
+        const encoded = encodeURIComponent(value);
+        const answers = await Promise.all([
+          stack.call('GET', `/v1/inquiries/${encoded}`, a.adminKey),
+          stack.call('DELETE', `/v1/inquiries/${encoded}`, a.adminKey),
+          stack.call('DELETE', `/v1/api-keys/${encoded}`, a.adminKey),
+          stack.call('GET', `/v1/inquiries?referenceId=${encoded}`, a.adminKey),
+          stack.call('GET', `/v1/inquiries?status=${encoded}`, a.adminKey),
+          stack.call('GET', `/v1/inquiries?cursor=${encoded}`, a.adminKey),
+          stack.call('GET', `/v1/inquiries?createdAfter=${encoded}`, a.adminKey),
+          stack.call('PUT', '/v1/organization/enabled-attributes', a.adminKey, { attributes: [value] }),
+          stack.call('POST', '/v1/api-keys', a.adminKey, { name: value, scopes: [value] }),
+          stack.call(
+            'POST',
+            '/v1/api-keys',
+            a.adminKey,
+            JSON.parse(`{"name": "x", "scopes": ["inquiry:read"], "__proto__": {"isAdmin": true}}`),
+          ),
+          stack.call('GET', '/v1/inquiries', a.adminKey, undefined, {
+            'Request-Id': value.replace(/[\r\n]/g, ''),
+          }),
+        ]);
+        for (const res of answers) {
+          expect(res.status).toBeLessThan(500);
+          expect(res.headers.get('set-cookie')).toBeNull();
+        }
+      }
+      const org = await stack.call('GET', '/v1/organization', a.adminKey);
+      expect(org.status).toBe(200);
+      expect(org.body).not.toHaveProperty('isAdmin');
+      expect(Object.prototype).not.toHaveProperty('isAdmin');
+      expect(
+        (
+          await adminQuery<{ n: number }>(
+            'select count(*)::int as n from api.inquiries where organization_id = $1',
+            [a.id],
+          )
+        )[0]!.n,
+      ).toBe(2);
+    });
+
+    it('replays the first response for a repeated Idempotency-Key and refuses it for a different request', async () => {
+      const headers = { 'Idempotency-Key': `idem-${Date.now()}` };
+      const first = await stack.call(
+        'POST',
+        '/v1/api-keys',
+        a.adminKey,
+        { name: 'idempotent', scopes: ['audit:read'] },
+        headers,
+      );
+      expect(first.status).toBe(201);
+      expect(first.body.secret).toMatch(/^veil_sk_/);
+      const again = await stack.call(
+        'POST',
+        '/v1/api-keys',
+        a.adminKey,
+        { scopes: ['audit:read'], name: 'idempotent' },
+        headers,
+      );
+      expect(again.status).toBe(201);
+      expect(again.headers.get('idempotent-replayed')).toBe('true');
+      expect({ ...again.body, secret: 'x' }).toEqual({ ...first.body, secret: 'x' });
+      expect(again.body.secret).toBeNull(); // the secret is never stored, so never replayed
+      const keys = (await stack.call('GET', '/v1/api-keys', a.adminKey)).body.data as { name: string }[];
+      expect(keys.filter((k) => k.name === 'idempotent')).toHaveLength(1);
+      const different = await stack.call(
+        'POST',
+        '/v1/api-keys',
+        a.adminKey,
+        { name: 'other', scopes: ['audit:read'] },
+        headers,
+      );
+      expect(different).toMatchObject({ status: 422, body: { code: 'idempotency_key_reused' } });
+      // error answers replay too
+      const missingKey = { 'Idempotency-Key': `idem-missing-${Date.now()}` };
+      const gone = await stack.call(
+        'DELETE',
+        '/v1/api-keys/key_0000000000000000',
+        a.adminKey,
+        undefined,
+        missingKey,
+      );
+      expect(gone.status).toBe(404);
+      expect(
+        (await stack.call('DELETE', '/v1/api-keys/key_0000000000000000', a.adminKey, undefined, missingKey))
+          .status,
+      ).toBe(404);
+    });
+
+    it('serves the OpenAPI document at /docs, and every documented route exists', async () => {
+      const doc = (await stack.call('GET', '/docs/openapi.json')).body as {
+        paths: Record<string, Record<string, unknown>>;
+      };
+      expect(Object.keys(doc.paths).sort()).toEqual(
+        [...new Set((Object.values(ROUTES) as ApiRoute[]).map((r) => r.path))].sort(),
+      );
+      expect((await stack.call('GET', '/docs')).text).toContain('swagger-ui');
+      for (const route of Object.values(ROUTES) as ApiRoute[]) {
+        const res = await stack.call(
+          route.method.toUpperCase(),
+          pathFor(route, { inquiryId: 'inq_x', keyId: 'key_0000000000000000' }),
+        );
+        expect({ route: route.operationId, status: res.status }).toEqual({
+          route: route.operationId,
+          status: 401,
+        });
+      }
+      expect((await stack.call('GET', '/v1/undocumented', a.adminKey)).status).toBe(404);
+    });
+  });
+
+  it('keeps B’s and A’s plaintext out of the API schema, its topics and its logs (canary scan)', async () => {
+    const canaries = [...aInquiries, ...bInquiries].flatMap((i) =>
+      Object.values(i.attributes)
+        .flat()
+        .filter((v) => v.includes('CANARY-')),
+    );
+    expect(canaries.length).toBeGreaterThan(10);
+    const hits = await scanForCanaries({
+      canaries,
+      databaseUrl: adminDatabaseUrl(),
+      schemas: ['api', 'ingest'],
+      logPaths: stack.logFiles(),
+    });
+    expect(hits).toEqual([]);
+  });
+});
+
+// Keep the list of scopes in the matrix honest: a new scope must get a route or a deliberate exception.
+test('every scope is known to the matrix', () => {
+  expect(SCOPES as readonly Scope[]).toEqual([
+    'inquiry:read',
+    'inquiry:redact',
+    'pii:reveal',
+    'dsar:manage',
+    'retention:manage',
+    'audit:read',
+    'org:admin',
+  ]);
+});
