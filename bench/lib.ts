@@ -81,3 +81,21 @@ export function writeResults(name: string, summary: object): string {
   writeFileSync(file, `${JSON.stringify(summary, null, 2)}\n`);
   return file;
 }
+
+/** CPU seconds so far of PostgreSQL backends, grouped by the application_name of their client. */
+export async function postgresCpuByApplication(
+  query: (sql: string) => Promise<{ pid: number; app: string }[]>,
+): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const { pid, app } of await query(
+    `select pid, coalesce(nullif(application_name, ''), backend_type) as app from pg_stat_activity`,
+  )) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      out[app] = (out[app] ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch {
+      // backend gone, or PostgreSQL runs elsewhere
+    }
+  }
+  return out;
+}

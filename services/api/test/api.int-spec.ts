@@ -201,6 +201,64 @@ describe('customer API', () => {
         { field: 'enabledAttributes', before: ['nameFirst'], after: [] },
       ]);
     });
+
+    it('answers concurrent reveals of two organizations each with its own data, each audited once with its request id', async () => {
+      const aRevealer = await stack.key(a.id, ['inquiry:read', 'pii:reveal']);
+      const bRevealer = await stack.key(b.id, ['inquiry:read', 'pii:reveal']);
+      for (const org of [a, b])
+        await stack.call('PUT', '/v1/organization/enabled-attributes', org.adminKey, {
+          attributes: ['nameFirst', 'emailAddress'],
+        });
+      try {
+        const calls = Array.from({ length: 40 }, (_, i) => {
+          const [org, key, inquiries] =
+            i % 2 ? [a, aRevealer, aInquiries] : ([b, bRevealer, bInquiries] as const);
+          const target = inquiries[i % inquiries.length]!;
+          return { org, key, target };
+        });
+        // all in flight at once: the API coalesces them into shared vault calls
+        const answers = await Promise.all(
+          calls.map((c) => stack.call('GET', `/v1/inquiries/${c.target.inquiryId}`, c.key.secret)),
+        );
+        answers.forEach((res, i) => {
+          const { target } = calls[i]!;
+          expect(res.status).toBe(200);
+          expect(res.body.attributes).toMatchObject({
+            nameFirst: target.attributes.nameFirst,
+            emailAddress: target.attributes.emailAddress,
+          });
+          // responses carry PII: no body hash in an ETag, nothing kept by caches
+          expect(res.headers.get('cache-control')).toBe('no-store');
+          expect(res.headers.get('etag')).toBeNull();
+        });
+        const audits = await adminQuery<{
+          org: string;
+          requestId: string;
+          inquiryIds: string[];
+          actor: string;
+        }>(
+          `select organization_id as org, payload::jsonb -> 'data' ->> 'requestId' as "requestId",
+                  payload::jsonb -> 'data' -> 'targets' -> 'inquiryIds' as "inquiryIds",
+                  payload::jsonb -> 'data' -> 'actor' ->> 'id' as actor
+             from vault.outbox where payload::jsonb -> 'data' ->> 'requestId' = any($1::text[])`,
+          [answers.map((r) => r.headers.get('request-id'))],
+        );
+        expect(audits).toHaveLength(calls.length);
+        const byRequest = new Map(audits.map((row) => [row.requestId, row]));
+        answers.forEach((res, i) => {
+          const { org, key, target } = calls[i]!;
+          expect(byRequest.get(res.headers.get('request-id')!)).toEqual({
+            org: org.id,
+            requestId: res.headers.get('request-id'),
+            inquiryIds: [target.inquiryId],
+            actor: key.keyId,
+          });
+        });
+      } finally {
+        for (const org of [a, b])
+          await stack.call('PUT', '/v1/organization/enabled-attributes', org.adminKey, { attributes: [] });
+      }
+    });
   });
 
   describe('authentication', () => {

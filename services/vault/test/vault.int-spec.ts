@@ -122,7 +122,7 @@ describe('vault: ciphertext integrity', () => {
     return row!.n;
   }
 
-  it('reveals stored values and audits the reveal in the same transaction', async () => {
+  it('reveals stored values and writes its audit event in the statement that reads the ciphertexts', async () => {
     const org = testOrganizationId();
     const [a] = await api.store(org, [{ inquiryId: 'inq_a', values: values('a') }]);
     expect(a!.created).toBe(true);
@@ -152,7 +152,7 @@ describe('vault: ciphertext integrity', () => {
     ]);
   });
 
-  it('reveals nothing when the audit event cannot be written (same transaction)', async () => {
+  it('reveals nothing when the audit event cannot be written (same statement)', async () => {
     const org = testOrganizationId();
     await api.store(org, [{ inquiryId: 'inq_audited', values: values('audited') }]);
     // Make the audit write fail for this organization only, as a full disk or a bad deploy might.

@@ -54,25 +54,51 @@ export class OutboxWriter {
         [contract.topic.name, messages.map((m) => String(m.key))],
       );
     }
-    await tx.query(
-      `insert into outbox (topic, message_key, event_id, organization_id, payload, headers)
-       select $1, m.key, m.event_id, m.org, m.payload, m.headers
-         from json_to_recordset($2::json) as m(key text, event_id text, org text, payload text, headers jsonb)`,
-      [
-        contract.topic.name,
-        JSON.stringify(
-          messages.map((m, i) => ({
-            key: String(m.key),
-            event_id: events[i]!.eventId,
-            org: events[i]!.organizationId,
-            payload: String(m.value),
-            headers: m.headers ?? {},
-          })),
-        ),
-      ],
-    );
+    const insert = insertStatement(contract.topic.name, events, messages, 1);
+    await tx.query(insert.sql, insert.params);
     return events;
   }
+
+  /**
+   * The outbox insert for `inputs` as SQL (parameters from `$firstParam`), for a caller that folds
+   * it into the one statement whose effect it records, e.g. a data-modifying CTE. A single
+   * statement is atomic on its own: one round trip, and the event exists iff the statement
+   * succeeded. Unordered only (see EnqueueOptions.ordered).
+   */
+  prepare<T>(
+    contract: EventContract<T>,
+    inputs: Omit<NewEvent<T>, 'producer'>[],
+    firstParam: number,
+  ): { events: EventEnvelope<T>[]; sql: string; params: unknown[] } {
+    const events = inputs.map((input) => createEvent(contract, { ...input, producer: this.producer }));
+    const messages = events.map((event) => toMessage(contract, event));
+    return { events, ...insertStatement(contract.topic.name, events, messages, firstParam) };
+  }
+}
+
+function insertStatement(
+  topic: string,
+  events: EventEnvelope<unknown>[],
+  messages: Message[],
+  firstParam: number,
+): { sql: string; params: unknown[] } {
+  return {
+    sql: `insert into outbox (topic, message_key, event_id, organization_id, payload, headers)
+       select $${firstParam}, m.key, m.event_id, m.org, m.payload, m.headers
+         from json_to_recordset($${firstParam + 1}::json) as m(key text, event_id text, org text, payload text, headers jsonb)`,
+    params: [
+      topic,
+      JSON.stringify(
+        messages.map((m, i) => ({
+          key: String(m.key),
+          event_id: events[i]!.eventId,
+          org: events[i]!.organizationId,
+          payload: String(m.value),
+          headers: m.headers ?? {},
+        })),
+      ),
+    ],
+  };
 }
 
 export interface OutboxRelayHooks {

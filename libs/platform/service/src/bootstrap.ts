@@ -41,6 +41,9 @@ export async function bootstrapService<S extends z.ZodType<BaseConfig & { PORT: 
   });
   app.useLogger(logger);
   app.disable('x-powered-by');
+  // Responses can carry PII: no hash of a body in an ETag, and nothing kept by caches on the way.
+  app.set('etag', false);
+  app.use(noStore);
   app.use(requestIdMiddleware);
   app.use(json({ limit: config.HTTP_BODY_LIMIT_BYTES, strict: true }));
   app.use(expressErrorHandler);
@@ -78,4 +81,13 @@ function installGracefulShutdown(app: INestApplication, timeoutMs: number, logge
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
+}
+
+function noStore(
+  _req: unknown,
+  res: { setHeader(name: string, value: string): void },
+  next: () => void,
+): void {
+  res.setHeader('Cache-Control', 'no-store');
+  next();
 }

@@ -1,4 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import { OrganizationId } from '@veil/contracts';
+import { escapeLiteral } from 'pg';
 import { DataSource, type EntityManager } from 'typeorm';
 
 /**
@@ -10,13 +12,28 @@ import { DataSource, type EntityManager } from 'typeorm';
 export class TenantDb {
   constructor(private readonly dataSource: DataSource) {}
 
-  forOrganization<T>(organizationId: string, work: (tx: EntityManager) => Promise<T>): Promise<T> {
-    if (!organizationId || organizationId === '*')
+  async forOrganization<T>(organizationId: string, work: (tx: EntityManager) => Promise<T>): Promise<T> {
+    if (!OrganizationId.safeParse(organizationId).success)
       throw new Error('a tenant transaction needs a concrete organization');
-    return this.dataSource.transaction(async (tx) => {
-      await tx.query(`select set_config('veil.organization_id', $1, true)`, [organizationId]);
-      return work(tx);
-    });
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      // One round trip opens the transaction and scopes it (a multi-statement simple query takes no
+      // parameters; the id is a validated opaque id, and quoted as a literal all the same).
+      await runner.query(
+        `begin; select set_config('veil.organization_id', ${escapeLiteral(organizationId)}, true)`,
+      );
+      try {
+        const result = await work(runner.manager);
+        await runner.query('commit');
+        return result;
+      } catch (error) {
+        await runner.query('rollback').catch(() => undefined); // a broken connection leaves the pool
+        throw error;
+      }
+    } finally {
+      await runner.release();
+    }
   }
 
   /** System work across organizations (consumers, maintenance); never reachable from a request. */

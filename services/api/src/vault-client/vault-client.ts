@@ -3,6 +3,7 @@ import type { AuditEventV1, PiiAttribute } from '@veil/contracts';
 import { ApiError, InternalCallError, postInternal } from '@veil/platform/service';
 
 import { API_CONFIG, type ApiConfig } from '../config';
+import { BatchingQueue } from './batching-queue';
 
 export interface RevealedInquiry {
   inquiryId: string;
@@ -11,21 +12,39 @@ export interface RevealedInquiry {
   attributes: Partial<Record<PiiAttribute, string | string[]>>;
 }
 
-/** The vault's internal API as the customer API uses it: audited reveals and blind-index lookups. */
+export interface RevealRequest {
+  organizationId: string;
+  inquiryIds: string[];
+  attributes: PiiAttribute[];
+  purpose: string;
+  actor: AuditEventV1['actor'];
+  requestId: string;
+}
+
+type RevealOutcome =
+  { ok: true; inquiries: RevealedInquiry[] } | { ok: false; error: { code: string; message: string } };
+
+/**
+ * The vault's internal API as the customer API uses it: audited reveals and blind-index lookups.
+ * Concurrent reveals share vault calls (BatchingQueue); each is still its own audited request.
+ */
 @Injectable()
 export class VaultClient {
-  constructor(@Inject(API_CONFIG) private readonly config: ApiConfig) {}
+  private readonly reveals: BatchingQueue<RevealRequest, RevealOutcome>;
 
-  async reveal(request: {
-    organizationId: string;
-    inquiryIds: string[];
-    attributes: PiiAttribute[];
-    purpose: string;
-    actor: AuditEventV1['actor'];
-    requestId: string;
-  }): Promise<Map<string, RevealedInquiry>> {
-    const body = await this.call<{ inquiries: RevealedInquiry[] }>('/internal/v1/inquiries/reveal', request);
-    return new Map(body.inquiries.map((i) => [i.inquiryId, i]));
+  constructor(@Inject(API_CONFIG) private readonly config: ApiConfig) {
+    this.reveals = new BatchingQueue(
+      async (requests) =>
+        (await this.call<{ results: RevealOutcome[] }>('/internal/v1/inquiries/reveal-batch', { requests }))
+          .results,
+      { maxInFlight: config.VAULT_REVEAL_MAX_IN_FLIGHT, maxBatch: config.VAULT_REVEAL_MAX_BATCH },
+    );
+  }
+
+  async reveal(request: RevealRequest): Promise<Map<string, RevealedInquiry>> {
+    const outcome = await this.reveals.submit(request);
+    if (!outcome.ok) throw integrityError();
+    return new Map(outcome.inquiries.map((i) => [i.inquiryId, i]));
   }
 
   async lookupByReferenceId(organizationId: string, referenceId: string): Promise<string[]> {
@@ -53,15 +72,17 @@ export class VaultClient {
       throw error;
     }
     if (answer.status === 200 && answer.body) return answer.body;
-    if (answer.body?.code === 'ciphertext_integrity') {
-      throw new ApiError(
-        500,
-        'ciphertext_integrity',
-        'stored data failed its integrity check; nothing was revealed',
-      );
-    }
+    if (answer.body?.code === 'ciphertext_integrity') throw integrityError();
     if (answer.status >= 500)
       throw ApiError.unavailable('vault_unavailable', 'the vault is unavailable; retry later');
     throw new ApiError(502, 'vault_rejected', 'the vault rejected the request');
   }
+}
+
+function integrityError(): ApiError {
+  return new ApiError(
+    500,
+    'ciphertext_integrity',
+    'stored data failed its integrity check; nothing was revealed',
+  );
 }

@@ -30,6 +30,11 @@ export const RevealRequestBody = z.strictObject({
 });
 export type RevealRequestBody = z.infer<typeof RevealRequestBody>;
 
+/** Concurrent reveal requests (e.g. of many customer API calls) answered in one call; each is audited on its own. */
+export const RevealBatchBody = z.strictObject({
+  requests: z.array(RevealRequestBody).min(1).max(200),
+});
+
 export const LookupRequest = z.strictObject({
   organizationId: OrganizationId,
   kind: z.enum(['referenceId', 'emailAddress', 'identificationNumber']),

@@ -2,9 +2,9 @@ import { Body, Controller, HttpCode, Inject, Post, UseGuards } from '@nestjs/com
 import { ApiError, parseBody, ServiceTokenGuard } from '@veil/platform/service';
 
 import { VAULT_CONFIG, type VaultConfig } from '../config';
-import { RevealService, type RevealedInquiry } from '../reveal/reveal.service';
+import { RevealService, type RevealedInquiry, type RevealOutcome } from '../reveal/reveal.service';
 import { VaultStore, type VaultedInquiry } from '../vaulting/vault-store.service';
-import { LookupRequest, RevealRequestBody, StoreRequest } from './internal-api';
+import { LookupRequest, RevealBatchBody, RevealRequestBody, StoreRequest } from './internal-api';
 
 /** Service-to-service endpoints; authenticated with the internal token, never exposed to customers. */
 @Controller('internal/v1')
@@ -42,5 +42,13 @@ export class InternalController {
   async reveal(@Body() body: unknown): Promise<{ inquiries: RevealedInquiry[] }> {
     const request = parseBody(RevealRequestBody, body);
     return { inquiries: await this.reveals.reveal(request) };
+  }
+
+  /** Several reveal requests in one call: one statement reads them all and writes each one's audit event. */
+  @Post('inquiries/reveal-batch')
+  @HttpCode(200)
+  async revealBatch(@Body() body: unknown): Promise<{ results: RevealOutcome[] }> {
+    const { requests } = parseBody(RevealBatchBody, body);
+    return { results: await this.reveals.revealMany(requests) };
   }
 }
