@@ -10,3 +10,4 @@ export * from './topics/inquiry-created';
 export * from './topics/inquiry-recorded';
 export * from './topics/pii-redaction';
 export * from './catalog';
+export * from './audit-log';

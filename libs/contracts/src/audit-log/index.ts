@@ -1,0 +1,2 @@
+export * from './log-format';
+export * from './merkle';
