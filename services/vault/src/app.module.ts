@@ -16,7 +16,7 @@ export class AppModule {
         ...serviceModules({ service: 'vault', config, migrations: VAULT_MIGRATIONS }),
         KmsModule.forRoot({
           region: config.AWS_REGION,
-          dataKeyAlias: config.KMS_DATA_KEY_ALIAS,
+          keyAlias: config.KMS_DATA_KEY_ALIAS,
           ...(config.KMS_ENDPOINT ? { endpoint: config.KMS_ENDPOINT } : {}),
         }),
         InternalModule.register(config),

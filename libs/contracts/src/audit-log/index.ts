@@ -1,2 +1,3 @@
+export * from './chain-verifier';
 export * from './log-format';
 export * from './merkle';

@@ -22,6 +22,8 @@ export interface AuditLogEntry {
   eventId: string;
   organizationId: string;
   occurredAt: string;
+  /** The service that recorded the access. */
+  producer: string;
   event: AuditEventV1;
 }
 

@@ -15,8 +15,8 @@ export interface KmsOptions {
   region: string;
   /** Unset: real AWS KMS in `region`, with the normal AWS credential chain. */
   endpoint?: string;
-  /** Alias of the root key that wraps per-organization key-encryption keys. */
-  dataKeyAlias: string;
+  /** Alias of the key this service depends on; readiness checks that it exists and is enabled. */
+  keyAlias: string;
 }
 
 export const KMS_OPTIONS = Symbol('KMS_OPTIONS');
@@ -59,7 +59,7 @@ export class KmsModule {
           inject: [HealthRegistry],
           useFactory: (health: HealthRegistry) => {
             const client = createKmsClient(options);
-            health.register('kms', () => checkRootKey(client, options.dataKeyAlias));
+            health.register('kms', () => checkRootKey(client, options.keyAlias));
             return client;
           },
         },

@@ -15,7 +15,7 @@ export const SERVICE_CATALOG: readonly ServiceEntry[] = [
   { name: 'vault', schema: 'vault', port: 3002, needsKms: true },
   { name: 'retention', schema: 'retention', port: 3003, needsKms: false },
   { name: 'dsar', schema: 'dsar', port: 3004, needsKms: false },
-  { name: 'audit-log', schema: 'audit_log', port: 3005, needsKms: false },
+  { name: 'audit-log', schema: 'audit_log', port: 3005, needsKms: true },
 ];
 
 export function serviceEntry(name: string): ServiceEntry {
@@ -69,6 +69,7 @@ export function serviceEnvironment(
       'AWS_SESSION_TOKEN',
       'AWS_PROFILE',
       'KMS_DATA_KEY_ALIAS',
+      'AUDIT_SIGNING_KEY_ALIAS',
     ]) {
       if (infra[key]) env[key] = infra[key]!;
     }

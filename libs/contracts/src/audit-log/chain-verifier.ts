@@ -1,0 +1,117 @@
+import { type AuditLogEntry, type Checkpoint, verifyCheckpointSignature } from './log-format';
+import { appendLeaf, type Frontier, frontierRoot, leafHash } from './merkle';
+
+export type ProblemKind =
+  | 'missing_entry'
+  | 'entry_misplaced'
+  | 'column_mismatch'
+  | 'leaf_hash_mismatch'
+  | 'checkpoint_root_mismatch'
+  | 'checkpoint_signature_invalid'
+  | 'checkpoint_beyond_log'
+  | 'head_mismatch';
+
+export interface Problem {
+  kind: ProblemKind;
+  message: string;
+  /** The first bad entry, when one can be named. */
+  seq?: number;
+  eventId?: string;
+  /** The broken checkpoint, when that is what failed. */
+  checkpointSize?: number;
+}
+
+/**
+ * Replays one chain entry by entry, in order, against its signed checkpoints, trusting only the
+ * entries' own bytes and the public key. Used by the service's full check and by the standalone
+ * verifier alike; stops at the first problem (nothing after it can be trusted).
+ */
+export class ChainVerifier {
+  readonly frontier: Frontier = { size: 0, peaks: [] };
+  checkpointsVerified = 0;
+  private next = 0;
+  private readonly checkpoints: Checkpoint[];
+
+  constructor(
+    readonly chain: string,
+    checkpoints: Checkpoint[],
+    private readonly publicKey: string,
+  ) {
+    this.checkpoints = [...checkpoints].sort((a, b) => a.treeSize - b.treeSize);
+  }
+
+  /** The next stored entry: its position, its bytes and (if stored) its leaf hash. */
+  add(seq: number, entryText: string, storedLeafHash?: Buffer): Problem | undefined {
+    const position = this.frontier.size;
+    if (seq !== position)
+      return {
+        kind: 'missing_entry',
+        seq: position,
+        message: `entry ${position} is missing (the next stored entry is ${seq})`,
+      };
+    let entry: AuditLogEntry;
+    try {
+      entry = JSON.parse(entryText) as AuditLogEntry;
+    } catch {
+      return { kind: 'leaf_hash_mismatch', seq, message: `entry ${seq} is not JSON` };
+    }
+    if (entry.chain !== this.chain || entry.seq !== seq)
+      return {
+        kind: 'entry_misplaced',
+        seq,
+        eventId: entry.eventId,
+        message: `position ${seq} holds the entry of ${entry.chain} #${entry.seq}`,
+      };
+    const leaf = leafHash(entryText);
+    if (storedLeafHash && !leaf.equals(storedLeafHash))
+      return {
+        kind: 'leaf_hash_mismatch',
+        seq,
+        eventId: entry.eventId,
+        message: `entry ${seq}: its content does not match its leaf hash`,
+      };
+    appendLeaf(this.frontier, leaf);
+    while (
+      this.next < this.checkpoints.length &&
+      this.checkpoints[this.next]!.treeSize === this.frontier.size
+    ) {
+      const problem = this.checkCheckpoint(this.checkpoints[this.next]!);
+      if (problem) return problem;
+      this.checkpointsVerified++;
+      this.next++;
+    }
+    return undefined;
+  }
+
+  /** After the last entry: every checkpoint must have been reached. */
+  finish(): Problem | undefined {
+    const c = this.checkpoints[this.next];
+    if (!c) return undefined;
+    return {
+      kind: 'checkpoint_beyond_log',
+      checkpointSize: c.treeSize,
+      seq: this.frontier.size,
+      message: `checkpoint at size ${c.treeSize} covers entries the log no longer holds (it ends at ${this.frontier.size})`,
+    };
+  }
+
+  root(): Buffer {
+    return frontierRoot(this.frontier);
+  }
+
+  private checkCheckpoint(checkpoint: Checkpoint): Problem | undefined {
+    if (checkpoint.chain !== this.chain || !verifyCheckpointSignature(checkpoint, this.publicKey))
+      return {
+        kind: 'checkpoint_signature_invalid',
+        checkpointSize: checkpoint.treeSize,
+        message: `checkpoint at size ${checkpoint.treeSize}: the signature does not verify`,
+      };
+    if (checkpoint.rootHash !== this.root().toString('hex'))
+      return {
+        kind: 'checkpoint_root_mismatch',
+        checkpointSize: checkpoint.treeSize,
+        message: `checkpoint at size ${checkpoint.treeSize}: the entries do not hash to the signed root`,
+      };
+    return undefined;
+  }
+}

@@ -1,0 +1,105 @@
+import { Injectable } from '@nestjs/common';
+import {
+  appendLeaf,
+  type AuditLogEntry,
+  chainFor,
+  EMPTY_ROOT,
+  encodeEntry,
+  type Frontier,
+  frontierRoot,
+  leafHash,
+  type NodeKey,
+  OPERATOR_CHAIN,
+} from '@veil/contracts';
+import type { EntityManager } from 'typeorm';
+
+export type NewEntry = Omit<AuditLogEntry, 'v' | 'chain' | 'seq'>;
+
+/**
+ * Appends audit events to their chains. Each chain's head row is locked for the append, so appends
+ * to one chain take turns while different chains (organizations) append in parallel; the primary
+ * key (chain_id, seq) makes a fork impossible even if that lock were skipped.
+ */
+@Injectable()
+export class MerkleLogRepository {
+  /** Appends the events not yet in the log (idempotent by event id); returns how many were new. */
+  async append(tx: EntityManager, events: NewEntry[]): Promise<number> {
+    if (events.length === 0) return 0;
+    const known = new Set(
+      (
+        (await tx.query(`select event_id from entries where event_id = any($1::text[])`, [
+          events.map((e) => e.eventId),
+        ])) as { event_id: string }[]
+      ).map((r) => r.event_id),
+    );
+    const byChain = new Map<string, NewEntry[]>();
+    for (const event of events) {
+      if (known.has(event.eventId)) continue;
+      known.add(event.eventId);
+      const chain = chainFor(event.organizationId, event.event.actor);
+      byChain.set(chain, [...(byChain.get(chain) ?? []), event]);
+    }
+    // A fixed lock order, so two appenders never wait on each other in a cycle.
+    for (const chain of [...byChain.keys()].sort()) await this.appendToChain(tx, chain, byChain.get(chain)!);
+    return [...byChain.values()].reduce((n, list) => n + list.length, 0);
+  }
+
+  private async appendToChain(tx: EntityManager, chain: string, events: NewEntry[]): Promise<void> {
+    await tx.query(
+      `insert into chains (chain_id, organization_id, root_hash) values ($1, $2, $3) on conflict do nothing`,
+      [chain, chain === OPERATOR_CHAIN ? null : events[0]!.organizationId, EMPTY_ROOT],
+    );
+    const [head] = (await tx.query(`select size, peaks from chains where chain_id = $1 for update`, [
+      chain,
+    ])) as { size: string; peaks: Buffer[] }[];
+    const frontier: Frontier = { size: Number(head!.size), peaks: head!.peaks };
+    const rows: Record<string, unknown>[] = [];
+    const nodes: (NodeKey & { hash: Buffer })[] = [];
+    for (const e of events) {
+      const seq = frontier.size;
+      const entry = encodeEntry({ v: 1, chain, seq, ...e });
+      const leaf = leafHash(entry);
+      nodes.push(...appendLeaf(frontier, leaf));
+      rows.push({
+        seq,
+        event_id: e.eventId,
+        organization_id: e.organizationId,
+        action: e.event.action,
+        actor_type: e.event.actor.type,
+        actor_id: e.event.actor.id,
+        outcome: e.event.outcome,
+        inquiry_ids: e.event.targets.inquiryIds ?? [],
+        subject_refs: e.event.targets.subjectRefs ?? [],
+        request_id: e.event.requestId ?? null,
+        occurred_at: e.occurredAt,
+        entry,
+        leaf_hash: leaf.toString('hex'),
+      });
+    }
+    await tx.query(
+      `insert into entries (chain_id, seq, event_id, organization_id, action, actor_type, actor_id, outcome,
+                            inquiry_ids, subject_refs, request_id, occurred_at, entry, leaf_hash)
+       select $1, r.seq, r.event_id, r.organization_id, r.action, r.actor_type, r.actor_id, r.outcome,
+              r.inquiry_ids, r.subject_refs, r.request_id, r.occurred_at, r.entry, decode(r.leaf_hash, 'hex')
+         from jsonb_to_recordset($2::jsonb) as r(seq bigint, event_id text, organization_id text, action text,
+              actor_type text, actor_id text, outcome text, inquiry_ids text[], subject_refs text[],
+              request_id text, occurred_at timestamptz, entry text, leaf_hash text)`,
+      [chain, JSON.stringify(rows)],
+    );
+    if (nodes.length > 0) {
+      await tx.query(
+        `insert into nodes (chain_id, level, idx, hash)
+         select $1, n.level, n.idx, decode(n.hash, 'hex')
+           from jsonb_to_recordset($2::jsonb) as n(level smallint, idx bigint, hash text)`,
+        [
+          chain,
+          JSON.stringify(nodes.map((n) => ({ level: n.level, idx: n.index, hash: n.hash.toString('hex') }))),
+        ],
+      );
+    }
+    await tx.query(
+      `update chains set size = $2, peaks = $3, root_hash = $4, updated_at = now() where chain_id = $1`,
+      [chain, frontier.size, frontier.peaks, frontierRoot(frontier)],
+    );
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * The standalone audit-log verifier, for auditors: no database, no Veil server, only
+ *   - an export (`npm run audit -- export <chain> <file>`, or GET it from Veil): JSON lines of
+ *     {"checkpoint": {...}} and {"seq": n, "entry": "..."};
+ *   - the checkpoint signing public key (PEM; `GET /v1/audit-log/public-key`, or from KMS);
+ *   - optionally the checkpoints of exports you verified before (--known), which the log must
+ *     still contain: that is how a log rolled back to an older copy is caught.
+ * It depends only on the log format module (libs/contracts/src/audit-log), which needs node:crypto.
+ *
+ *   node -r @swc-node/register tools/verify-audit-export.ts --public-key key.pem [--known old.jsonl ...] export.jsonl
+ *
+ * Exit 0: the export verifies. 1: it does not (the first bad entry or checkpoint is named). 2: usage.
+ */
+import { readFileSync } from 'node:fs';
+
+import { ChainVerifier, type Checkpoint } from '../libs/contracts/src/audit-log';
+
+interface ExportLine {
+  checkpoint?: Checkpoint;
+  seq?: number;
+  entry?: string;
+}
+
+function readExport(file: string): {
+  chain?: string;
+  checkpoints: Checkpoint[];
+  entries: { seq: number; entry: string }[];
+} {
+  const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+  const out = { checkpoints: [] as Checkpoint[], entries: [] as { seq: number; entry: string }[] };
+  for (const line of lines) {
+    const parsed = JSON.parse(line) as ExportLine;
+    if (parsed.checkpoint) out.checkpoints.push(parsed.checkpoint);
+    else if (typeof parsed.seq === 'number' && typeof parsed.entry === 'string')
+      out.entries.push({ seq: parsed.seq, entry: parsed.entry });
+  }
+  return { ...out, chain: out.checkpoints[0]?.chain };
+}
+
+function main(argv: string[]): number {
+  let publicKey: string | undefined;
+  const known: string[] = [];
+  const files: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--public-key') publicKey = readFileSync(argv[++i]!, 'utf8');
+    else if (argv[i] === '--known') known.push(argv[++i]!);
+    else files.push(argv[i]!);
+  }
+  if (!publicKey || files.length !== 1) {
+    process.stderr.write(
+      'usage: verify-audit-export --public-key key.pem [--known older.jsonl ...] export.jsonl\n',
+    );
+    return 2;
+  }
+  const exported = readExport(files[0]!);
+  const chain =
+    exported.chain ?? (JSON.parse(exported.entries[0]?.entry ?? '{}') as { chain?: string }).chain;
+  if (!chain) {
+    process.stderr.write('the export holds neither checkpoints nor entries\n');
+    return 1;
+  }
+  // Checkpoints held from earlier exports count as much as the export's own (same key, same chain).
+  const bySize = new Map<number, Checkpoint>();
+  for (const c of [...known.flatMap((f) => readExport(f).checkpoints), ...exported.checkpoints]) {
+    if (c.chain !== chain) continue;
+    const seen = bySize.get(c.treeSize);
+    if (seen && seen.rootHash !== c.rootHash) {
+      process.stderr.write(
+        `NOT VERIFIED: two signed checkpoints at size ${c.treeSize} disagree on the root: the log forked\n`,
+      );
+      return 1;
+    }
+    bySize.set(c.treeSize, c);
+  }
+  const verifier = new ChainVerifier(chain, [...bySize.values()], publicKey);
+  const entries = [...exported.entries].sort((a, b) => a.seq - b.seq);
+  for (const { seq, entry } of entries) {
+    const problem = verifier.add(seq, entry);
+    if (problem) {
+      process.stderr.write(`NOT VERIFIED: ${chain}: ${problem.message}\n`);
+      return 1;
+    }
+  }
+  const problem = verifier.finish();
+  if (problem) {
+    process.stderr.write(`NOT VERIFIED: ${chain}: ${problem.message}\n`);
+    return 1;
+  }
+  process.stdout.write(
+    `verified: ${chain}: ${verifier.frontier.size} entries, ${verifier.checkpointsVerified} signed checkpoints, root ${verifier.root().toString('hex')}\n`,
+  );
+  return 0;
+}
+
+process.exit(main(process.argv.slice(2)));
