@@ -77,14 +77,19 @@ async function scanDatabase(url: string, options: CanaryScanOptions, hits: Canar
       [options.schemas ?? null],
     );
     // PostgreSQL does the searching (every row as text): tables can be large. Rows are first
-    // filtered on a marker all canaries share, then matched against each canary.
+    // filtered on a marker all canaries share, then matched against each canary. A bytea value
+    // shows as hex in a row's text, so each canary (and the marker) is also looked for as hex: a
+    // plaintext value in a binary column is as much a leak as one in a text column.
+    const hex = (s: string) => Buffer.from(s, 'utf8').toString('hex');
     const marker = options.canaries.every((c) => c.includes(CANARY_MARKER)) ? CANARY_MARKER : '';
     for (const table of tables) {
       const { rows } = await client.query<{ canary: string }>(
-        `select distinct c as canary
-           from (select t::text as r from ${quoteIdent(table.schema)}.${quoteIdent(table.name)} t where strpos(t::text, $2) > 0) x
-           cross join unnest($1::text[]) as c where strpos(x.r, c) > 0`,
-        [options.canaries, marker],
+        `select distinct c.canary
+           from (select t::text as r from ${quoteIdent(table.schema)}.${quoteIdent(table.name)} t
+                  where strpos(t::text, $3) > 0 or strpos(t::text, $4) > 0) x
+           cross join unnest($1::text[], $2::text[]) as c(canary, hex)
+          where strpos(x.r, c.canary) > 0 or strpos(x.r, c.hex) > 0`,
+        [options.canaries, options.canaries.map(hex), marker, hex(marker)],
       );
       for (const row of rows)
         hits.push({ canary: row.canary, where: `postgres:${table.schema}.${table.name}` });
