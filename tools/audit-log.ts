@@ -18,7 +18,7 @@ import { serviceEntry, serviceEnvironment } from '@veil/platform/service';
 import type { DataSource } from 'typeorm';
 
 import { CheckpointSigner } from '../services/audit-log/src/checkpoints/checkpoint-signer';
-import { LogVerifier } from '../services/audit-log/src/verify/log-verifier';
+import { LogVerifier, readCheckpoints } from '../services/audit-log/src/verify/log-verifier';
 
 async function main(): Promise<number> {
   const [command, ...chains] = process.argv.slice(2);
@@ -74,30 +74,7 @@ async function exportChain(dataSource: DataSource, chain: string, file: string):
     new Promise<void>((resolve, reject) =>
       out.write(`${JSON.stringify(value)}\n`, (error) => (error ? reject(error) : resolve())),
     );
-  const checkpoints = (await dataSource.query(
-    `select tree_size, root_hash, signed_at, key_id, algorithm, signature from checkpoints where chain_id = $1 order by tree_size`,
-    [chain],
-  )) as {
-    tree_size: string;
-    root_hash: Buffer;
-    signed_at: Date;
-    key_id: string;
-    algorithm: string;
-    signature: Buffer;
-  }[];
-  for (const c of checkpoints) {
-    await write({
-      checkpoint: {
-        chain,
-        treeSize: Number(c.tree_size),
-        rootHash: c.root_hash.toString('hex'),
-        signedAt: c.signed_at.toISOString(),
-        keyId: c.key_id,
-        algorithm: c.algorithm,
-        signature: c.signature.toString('base64'),
-      },
-    });
-  }
+  for (const checkpoint of await readCheckpoints(dataSource, chain)) await write({ checkpoint });
   let count = 0;
   for (let after = -1; ;) {
     const rows = (await dataSource.query(

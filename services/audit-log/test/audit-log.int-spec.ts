@@ -57,6 +57,27 @@ async function publish(events: EventEnvelope<AuditEventV1>[]): Promise<void> {
   await producer.disconnect();
 }
 
+/** Waits (with a deadline) until the service's consumer group has committed everything published so far. */
+async function consumedToTheEnd(): Promise<void> {
+  const admin = testKafka().admin();
+  await admin.connect();
+  try {
+    const ends = await admin.fetchTopicOffsets(AuditEvent.topic.name);
+    await expectEventually(async () => {
+      const [committed] = await admin.fetchOffsets({
+        groupId: 'audit-log.append',
+        topics: [AuditEvent.topic.name],
+      });
+      for (const end of ends) {
+        const at = committed!.partitions.find((p) => p.partition === end.partition)?.offset ?? '-1';
+        expect(BigInt(at)).toBeGreaterThanOrEqual(BigInt(end.high));
+      }
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 async function chainSize(chain: string): Promise<number> {
   const [row] = await adminQuery<{ n: number }>(
     `select count(*)::int as n from audit_log.entries where chain_id = $1`,
@@ -205,7 +226,7 @@ describe('audit log', () => {
     );
     // a replayed event (same id) is not appended twice
     await publish([{ ...again[0]!, eventId: first!.event_id }]);
-    await new Promise((r) => setTimeout(r, 2_000));
+    await consumedToTheEnd();
     expect(await chainSize(chainOf(orgs[0]!))).toBe(300);
 
     const checkpoints = await adminQuery<{ tree_size: string }>(
