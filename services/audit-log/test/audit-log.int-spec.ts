@@ -69,6 +69,7 @@ async function consumedToTheEnd(): Promise<void> {
         topics: [AuditEvent.topic.name],
       });
       for (const end of ends) {
+        if (end.high === end.low) continue; // nothing to consume, so nothing committed either
         const at = committed!.partitions.find((p) => p.partition === end.partition)?.offset ?? '-1';
         expect(BigInt(at)).toBeGreaterThanOrEqual(BigInt(end.high));
       }
