@@ -18,7 +18,8 @@ import { serviceEntry, serviceEnvironment } from '@veil/platform/service';
 import type { DataSource } from 'typeorm';
 
 import { CheckpointSigner } from '../services/audit-log/src/checkpoints/checkpoint-signer';
-import { LogVerifier, readCheckpoints } from '../services/audit-log/src/verify/log-verifier';
+import { CheckpointStore } from '../services/audit-log/src/checkpoints/checkpoint-store';
+import { LogVerifier } from '../services/audit-log/src/verify/log-verifier';
 
 async function main(): Promise<number> {
   const [command, ...chains] = process.argv.slice(2);
@@ -74,7 +75,7 @@ async function exportChain(dataSource: DataSource, chain: string, file: string):
     new Promise<void>((resolve, reject) =>
       out.write(`${JSON.stringify(value)}\n`, (error) => (error ? reject(error) : resolve())),
     );
-  for (const checkpoint of await readCheckpoints(dataSource, chain)) await write({ checkpoint });
+  for (const checkpoint of await new CheckpointStore(dataSource).list(chain)) await write({ checkpoint });
   let count = 0;
   for (let after = -1; ;) {
     const rows = (await dataSource.query(

@@ -8,12 +8,22 @@
  * It depends only on the log format module (libs/contracts/src/audit-log), which needs node:crypto.
  *
  *   node -r @swc-node/register tools/verify-audit-export.ts --public-key key.pem [--known old.jsonl ...] export.jsonl
+ *   node -r @swc-node/register tools/verify-audit-export.ts --public-key key.pem --proof answer.json
+ *       checks one answer of GET /v1/audit-log/entries/{eventId}/proof (the entry is in the signed
+ *       tree) or of GET /v1/audit-log/consistency (the later checkpoint extends the earlier one).
  *
  * Exit 0: the export verifies. 1: it does not (the first bad entry or checkpoint is named). 2: usage.
  */
 import { readFileSync } from 'node:fs';
 
-import { ChainVerifier, type Checkpoint } from '../libs/contracts/src/audit-log';
+import {
+  ChainVerifier,
+  type Checkpoint,
+  checkConsistencyProof,
+  checkInclusionProof,
+  type ConsistencyProof,
+  type InclusionProof,
+} from '../libs/contracts/src/audit-log';
 
 interface ExportLine {
   checkpoint?: Checkpoint;
@@ -39,16 +49,20 @@ function readExport(file: string): {
 
 function main(argv: string[]): number {
   let publicKey: string | undefined;
+  let proofFile: string | undefined;
   const known: string[] = [];
   const files: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--public-key') publicKey = readFileSync(argv[++i]!, 'utf8');
     else if (argv[i] === '--known') known.push(argv[++i]!);
+    else if (argv[i] === '--proof') proofFile = argv[++i];
     else files.push(argv[i]!);
   }
+  if (publicKey && proofFile && files.length === 0) return verifyProofAnswer(proofFile, publicKey);
   if (!publicKey || files.length !== 1) {
     process.stderr.write(
-      'usage: verify-audit-export --public-key key.pem [--known older.jsonl ...] export.jsonl\n',
+      'usage: verify-audit-export --public-key key.pem [--known older.jsonl ...] export.jsonl\n' +
+        '       verify-audit-export --public-key key.pem --proof answer.json\n',
     );
     return 2;
   }
@@ -88,6 +102,33 @@ function main(argv: string[]): number {
   }
   process.stdout.write(
     `verified: ${chain}: ${verifier.frontier.size} entries, ${verifier.checkpointsVerified} signed checkpoints, root ${verifier.root().toString('hex')}\n`,
+  );
+  return 0;
+}
+
+/** One proof answer of the API: inclusion ({entry, proof}) or consistency ({from, to, path}). */
+function verifyProofAnswer(file: string, publicKey: string): number {
+  const answer = JSON.parse(readFileSync(file, 'utf8')) as
+    { entry: { entry: string }; proof: InclusionProof } | ConsistencyProof;
+  if ('proof' in answer) {
+    const problem = checkInclusionProof(answer.entry.entry, answer.proof, publicKey);
+    if (problem) {
+      process.stderr.write(`NOT VERIFIED: ${problem}\n`);
+      return 1;
+    }
+    const { chain, seq, checkpoint } = answer.proof;
+    process.stdout.write(
+      `verified: ${chain} entry ${seq} is in the tree of ${checkpoint.treeSize} signed at ${checkpoint.signedAt}\n`,
+    );
+    return 0;
+  }
+  const problem = checkConsistencyProof(answer, publicKey);
+  if (problem) {
+    process.stderr.write(`NOT VERIFIED: ${problem}\n`);
+    return 1;
+  }
+  process.stdout.write(
+    `verified: ${answer.chain}: the tree of ${answer.to.treeSize} extends the tree of ${answer.from.treeSize}\n`,
   );
   return 0;
 }

@@ -2,6 +2,7 @@ import { type DynamicModule, type MiddlewareConsumer, Module, type NestModule } 
 import { serviceModules } from '@veil/platform/service';
 
 import { AccessModule } from './access/access.module';
+import { AuditLogModule } from './audit-log/audit-log.module';
 import type { ApiConfig } from './config';
 import { DocsController } from './http/docs.controller';
 import { VersionMiddleware } from './http/version.middleware';
@@ -22,6 +23,7 @@ export class AppModule implements NestModule {
         ...serviceModules({ service: 'api', config, migrations: API_MIGRATIONS }),
         AccessModule.register(config),
         InquiriesModule,
+        AuditLogModule,
       ],
       controllers: [DocsController],
     };

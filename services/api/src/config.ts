@@ -10,6 +10,9 @@ export const ApiConfigSchema = baseConfigSchema.extend({
   /** Reveal calls to the vault in flight at once; requests arriving meanwhile share the next call. */
   VAULT_REVEAL_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(64).default(4),
   VAULT_REVEAL_MAX_BATCH: z.coerce.number().int().min(1).max(200).default(50),
+  AUDIT_LOG_URL: z.url(),
+  AUDIT_LOG_INTERNAL_TOKEN: z.string().min(16, 'must be at least 16 characters'),
+  AUDIT_LOG_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
   /** Sustained requests per second per API key (also the burst). */
   API_RATE_LIMIT_PER_SECOND: z.coerce.number().int().min(1).default(100),
   /** How often the in-memory key registry picks up new, revoked and expired keys. */

@@ -23,7 +23,10 @@ export interface HttpAnswer {
   body: Record<string, unknown>;
 }
 
-/** vault + ingest + api as real processes; more api replicas can join (e.g. with test-only settings). */
+/**
+ * vault + ingest + audit-log + api as real processes; more api replicas can join (e.g. with
+ * test-only settings). The audit log checkpoints every half second, so proofs are available soon.
+ */
 export class ApiStack {
   readonly apis: ServiceProcess[] = [];
   private dataSource?: DataSource;
@@ -31,6 +34,7 @@ export class ApiStack {
   private constructor(
     readonly vault: ServiceProcess,
     readonly ingest: ServiceProcess,
+    readonly auditLog: ServiceProcess,
   ) {}
 
   static async start(): Promise<ApiStack> {
@@ -39,10 +43,14 @@ export class ApiStack {
     const ingest = new ServiceProcess('ingest', {
       overrides: { PORT: String(await freePort()), VAULT_URL: `http://127.0.0.1:${vaultPort}` },
     });
-    const stack = new ApiStack(vault, ingest);
+    const auditLog = new ServiceProcess('audit-log', {
+      overrides: { PORT: String(await freePort()), AUDIT_CHECKPOINT_INTERVAL_MS: '500' },
+    });
+    const stack = new ApiStack(vault, ingest, auditLog);
     vault.start();
     ingest.start();
-    await Promise.all([vault.waitReady(), ingest.waitReady()]);
+    auditLog.start();
+    await Promise.all([vault.waitReady(), ingest.waitReady(), auditLog.waitReady()]);
     await stack.addApi();
     return stack;
   }
@@ -56,6 +64,7 @@ export class ApiStack {
       overrides: {
         PORT: String(await freePort()),
         VAULT_URL: this.vault.baseUrl,
+        AUDIT_LOG_URL: this.auditLog.baseUrl,
         API_RATE_LIMIT_PER_SECOND: '100000',
         ...overrides,
       },
@@ -69,12 +78,17 @@ export class ApiStack {
   async stop(): Promise<void> {
     await this.dataSource?.destroy();
     await Promise.allSettled(
-      [...this.apis, this.ingest, this.vault].filter((p) => p.running).map((p) => p.stop()),
+      [...this.apis, this.ingest, this.vault, this.auditLog].filter((p) => p.running).map((p) => p.stop()),
     );
   }
 
   logFiles(): string[] {
-    return [this.vault.logFile, this.ingest.logFile, ...this.apis.map((a) => a.logFile)];
+    return [
+      this.vault.logFile,
+      this.ingest.logFile,
+      this.auditLog.logFile,
+      ...this.apis.map((a) => a.logFile),
+    ];
   }
 
   /** The access tables, as the operator command writes them. */

@@ -6,8 +6,11 @@ import { ApiStack, inquiry } from './api-stack';
 
 jest.setTimeout(300_000);
 
-function pathFor(route: ApiRoute, ids: { inquiryId: string; keyId: string }): string {
-  return route.path.replace('{inquiryId}', ids.inquiryId).replace('{keyId}', ids.keyId);
+function pathFor(route: ApiRoute, ids: { inquiryId: string; keyId: string; eventId: string }): string {
+  return route.path
+    .replace('{inquiryId}', ids.inquiryId)
+    .replace('{keyId}', ids.keyId)
+    .replace('{eventId}', ids.eventId);
 }
 
 /** A harmless, valid body for each write route (so a 403 is about scopes, not input). */
@@ -32,6 +35,8 @@ describe('customer API', () => {
   const aInquiries = [inquiry(canary('A')), inquiry(canary('A'))];
   const bInquiries = [inquiry(canary('B')), inquiry(canary('B')), inquiry(canary('B'))];
   let bKeyId: string;
+  /** An audit entry of B's (a denied request), for probing the audit-log routes. */
+  let bEventId: string;
 
   beforeAll(async () => {
     stack = await ApiStack.start();
@@ -40,6 +45,16 @@ describe('customer API', () => {
     bKeyId = (await stack.key(b.id, ['inquiry:read'])).keyId;
     await stack.inquiries(a.id, a.adminKey, aInquiries);
     await stack.inquiries(b.id, b.adminKey, bInquiries);
+    const bReader = await stack.key(b.id, ['inquiry:read']);
+    expect((await stack.call('GET', '/v1/api-keys', bReader.secret)).status).toBe(403);
+    bEventId = await expectEventually(async () => {
+      const [row] = await adminQuery<{ event_id: string }>(
+        `select event_id from audit_log.entries where organization_id = $1 and action = 'access.denied'`,
+        [b.id],
+      );
+      expect(row).toBeDefined();
+      return row!.event_id;
+    });
   });
 
   afterAll(async () => {
@@ -56,7 +71,7 @@ describe('customer API', () => {
       for (let i = 0; i < probes; i++) {
         const route = idRoutes[Math.floor(Math.random() * idRoutes.length)]!;
         const target = bInquiries[Math.floor(Math.random() * bInquiries.length)]!;
-        const path = pathFor(route, { inquiryId: target.inquiryId, keyId: bKeyId });
+        const path = pathFor(route, { inquiryId: target.inquiryId, keyId: bKeyId, eventId: bEventId });
         const res = await stack.call(route.method.toUpperCase(), path, a.adminKey, bodyFor(route), {}, api);
         expect({ route: route.operationId, status: res.status, code: res.body.code }).toEqual({
           route: route.operationId,
@@ -116,7 +131,11 @@ describe('customer API', () => {
   describe('scopes', () => {
     it('lets each scope reach exactly its routes; denials are 403 with a code and audited', async () => {
       const routes = Object.values(ROUTES) as ApiRoute[];
-      const target = { inquiryId: aInquiries[0]!.inquiryId, keyId: 'key_0000000000000000' };
+      const target = {
+        inquiryId: aInquiries[0]!.inquiryId,
+        keyId: 'key_0000000000000000',
+        eventId: 'evt_missing',
+      };
       for (const scope of SCOPES) {
         const key = await stack.key(a.id, [scope]);
         for (const route of routes) {
@@ -439,7 +458,7 @@ describe('customer API', () => {
       for (const route of Object.values(ROUTES) as ApiRoute[]) {
         const res = await stack.call(
           route.method.toUpperCase(),
-          pathFor(route, { inquiryId: 'inq_x', keyId: 'key_0000000000000000' }),
+          pathFor(route, { inquiryId: 'inq_x', keyId: 'key_0000000000000000', eventId: 'evt_x' }),
         );
         expect({ route: route.operationId, status: res.status }).toEqual({
           route: route.operationId,
@@ -450,7 +469,7 @@ describe('customer API', () => {
     });
   });
 
-  it('keeps B’s and A’s plaintext out of the API schema, its topics and its logs (canary scan)', async () => {
+  it('keeps B’s and A’s plaintext out of the API, vault and audit-log schemas, every PII-free topic (audit.events too) and the logs (canary scan)', async () => {
     const canaries = [...aInquiries, ...bInquiries].flatMap((i) =>
       Object.values(i.attributes)
         .flat()
@@ -460,7 +479,7 @@ describe('customer API', () => {
     const hits = await scanForCanaries({
       canaries,
       databaseUrl: adminDatabaseUrl(),
-      schemas: ['api', 'ingest'],
+      schemas: ['api', 'ingest', 'vault', 'audit_log'],
       logPaths: stack.logFiles(),
     });
     expect(hits).toEqual([]);

@@ -1,3 +1,4 @@
 export * from './chain-verifier';
 export * from './log-format';
 export * from './merkle';
+export * from './proofs';

@@ -57,6 +57,13 @@ export function serviceEnvironment(
   if (entry.name === 'ingest' || entry.name === 'api') {
     env.VAULT_URL = infra.VAULT_URL ?? `http://127.0.0.1:${vault.port}`;
   }
+  if (entry.name === 'audit-log' || entry.name === 'api') {
+    env.AUDIT_LOG_INTERNAL_TOKEN = infra.AUDIT_LOG_INTERNAL_TOKEN ?? 'veil-local-audit-log-internal-token';
+  }
+  if (entry.name === 'api') {
+    const auditLog = SERVICE_CATALOG.find((s) => s.name === 'audit-log')!;
+    env.AUDIT_LOG_URL = infra.AUDIT_LOG_URL ?? `http://127.0.0.1:${auditLog.port}`;
+  }
   if (entry.name === 'ingest') {
     env.INGEST_INTAKE_TOKEN = infra.INGEST_INTAKE_TOKEN ?? 'veil-local-intake-token';
   }

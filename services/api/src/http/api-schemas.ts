@@ -1,4 +1,4 @@
-import { InquiryId, InquiryStatus, PII_ATTRIBUTES, Timestamp } from '@veil/contracts';
+import { InquiryId, InquiryStatus, OpaqueId, PII_ATTRIBUTES, SubjectRef, Timestamp } from '@veil/contracts';
 import { SCOPES } from '@veil/platform/auth';
 import { z } from 'zod';
 
@@ -107,3 +107,158 @@ export const CreateApiKey = z
     expiresAt: Timestamp.optional(),
   })
   .meta({ id: 'CreateApiKey' });
+
+// ---- audit log ----
+
+export const AuditChainName = z
+  .enum(['org', 'operator'])
+  .describe("`org`: your organization's own chain; `operator`: the chain of Veil operators' actions.");
+
+export const ListAuditEntriesQuery = z
+  .strictObject({
+    actorType: z.enum(['api_key', 'operator', 'service']).optional(),
+    actorId: OpaqueId.optional().describe('An API key id (key_…) or an operator id.'),
+    action: z
+      .string()
+      .min(1)
+      .max(128)
+      .optional()
+      .describe('e.g. pii.reveal, api_key.created, access.denied.'),
+    outcome: z.enum(['allowed', 'denied', 'failed']).optional(),
+    inquiryId: InquiryId.optional(),
+    subjectRef: SubjectRef.optional(),
+    occurredAfter: Timestamp.optional().describe('Inclusive.'),
+    occurredBefore: Timestamp.optional().describe('Exclusive.'),
+    includeProof: z
+      .enum(['true', 'false'])
+      .default('false')
+      .transform((v) => v === 'true')
+      .describe('Attach to each entry its inclusion proof against the newest signed checkpoint.'),
+    pageSize: z.coerce.number().int().min(1).max(200).default(50),
+    cursor: z.string().max(512).optional(),
+  })
+  .meta({ id: 'ListAuditEntriesQuery' });
+
+export const AuditCheckpoint = z
+  .strictObject({
+    chain: z.string(),
+    treeSize: z.number().int(),
+    rootHash: z.string().describe('Hex SHA-256 Merkle tree root (RFC 9162).'),
+    signedAt: Timestamp,
+    keyId: z.string(),
+    algorithm: z.literal('ECDSA_SHA_256'),
+    signature: z
+      .string()
+      .describe(
+        'Base64 DER ECDSA P-256 signature of "veil-audit-checkpoint/v1\\n{chain}\\n{treeSize}\\n{rootHash}\\n{signedAt}\\n".',
+      ),
+  })
+  .meta({ id: 'AuditCheckpoint' });
+
+export const AuditInclusionProof = z
+  .strictObject({
+    chain: z.string(),
+    seq: z.number().int(),
+    checkpoint: AuditCheckpoint,
+    path: z.array(z.string()).describe('RFC 9162 inclusion path (hex), leaf upwards.'),
+  })
+  .meta({ id: 'AuditInclusionProof' });
+
+export const AuditEntry = z
+  .strictObject({
+    eventId: z.string(),
+    chain: z.string(),
+    seq: z.number().int().describe("Position in the chain's Merkle tree (leaf index)."),
+    organizationId: z.string(),
+    occurredAt: Timestamp,
+    appendedAt: Timestamp,
+    producer: z.string().describe('The Veil service that recorded the access.'),
+    action: z.string(),
+    actor: z.strictObject({ type: z.enum(['api_key', 'operator', 'service']), id: z.string() }),
+    outcome: z.enum(['allowed', 'denied', 'failed']),
+    targets: z.strictObject({
+      inquiryIds: z.array(z.string()).optional(),
+      subjectRefs: z.array(z.string()).optional(),
+      attributes: z.array(z.enum(PII_ATTRIBUTES)).optional(),
+      resourceIds: z.array(z.string()).optional(),
+    }),
+    purpose: z.string().optional(),
+    change: z
+      .strictObject({ field: z.string(), before: z.array(z.string()), after: z.array(z.string()) })
+      .optional(),
+    requestId: z.string().optional(),
+    entry: z.string().describe('The logged entry, byte for byte: leaf hash = SHA-256(0x00 ‖ entry).'),
+    leafHash: z.string(),
+    proof: AuditInclusionProof.nullable()
+      .optional()
+      .describe('With includeProof=true; null while no signed checkpoint covers the entry yet (seconds).'),
+  })
+  .meta({ id: 'AuditEntry' });
+
+export const AuditEntryList = z
+  .strictObject({
+    data: z.array(AuditEntry),
+    nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page.'),
+  })
+  .meta({ id: 'AuditEntryList' });
+
+export const AuditEntryPath = z.strictObject({ eventId: OpaqueId });
+
+export const AuditProofQuery = z
+  .strictObject({
+    treeSize: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe('Prove against the checkpoint of this size (default: the newest).'),
+  })
+  .meta({ id: 'AuditProofQuery' });
+
+export const AuditEntryProof = z
+  .strictObject({ entry: AuditEntry, proof: AuditInclusionProof })
+  .meta({ id: 'AuditEntryProof' });
+
+export const ListAuditCheckpointsQuery = z
+  .strictObject({
+    chain: AuditChainName.default('org'),
+    afterSize: z.coerce.number().int().min(0).default(0),
+    pageSize: z.coerce.number().int().min(1).max(1000).default(100),
+  })
+  .meta({ id: 'ListAuditCheckpointsQuery' });
+
+export const AuditCheckpointList = z
+  .strictObject({ data: z.array(AuditCheckpoint), nextAfterSize: z.number().int().nullable() })
+  .meta({ id: 'AuditCheckpointList' });
+
+export const AuditConsistencyQuery = z
+  .strictObject({
+    chain: AuditChainName.default('org'),
+    from: z.coerce.number().int().min(1).describe('Tree size of the earlier checkpoint.'),
+    to: z.coerce.number().int().min(1).describe('Tree size of the later checkpoint.'),
+  })
+  .meta({ id: 'AuditConsistencyQuery' });
+
+export const AuditConsistencyProof = z
+  .strictObject({
+    chain: z.string(),
+    from: AuditCheckpoint,
+    to: AuditCheckpoint,
+    path: z.array(z.string()).describe('RFC 9162 consistency path (hex).'),
+  })
+  .meta({ id: 'AuditConsistencyProof' });
+
+export const AuditPublicKey = z
+  .strictObject({
+    keyId: z.string(),
+    algorithm: z.literal('ECDSA_SHA_256'),
+    publicKeyPem: z.string().describe('SPKI PEM of the ECC_NIST_P256 key that signs checkpoints.'),
+  })
+  .meta({ id: 'AuditPublicKey' });
+
+export const AuditExportLine = z
+  .union([
+    z.strictObject({ checkpoint: AuditCheckpoint }),
+    z.strictObject({ seq: z.number().int(), entry: z.string() }),
+  ])
+  .meta({ id: 'AuditExportLine' });

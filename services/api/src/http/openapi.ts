@@ -58,11 +58,14 @@ function parameters(route: ApiRoute): JsonSchema[] {
   return out;
 }
 
-const errors = (statuses: number[]) =>
+const errors = (statuses: number[], extra: Record<number, string> = {}) =>
   Object.fromEntries(
-    statuses.map((s) => [
+    [...new Set([...statuses, ...Object.keys(extra).map(Number)])].sort().map((s) => [
       String(s),
-      { description: ERROR_DESCRIPTIONS[s], content: { 'application/json': { schema: ref('Error') } } },
+      {
+        description: extra[s] ?? ERROR_DESCRIPTIONS[s],
+        content: { 'application/json': { schema: ref('Error') } },
+      },
     ]),
   );
 
@@ -75,7 +78,6 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   413: 'Request body too large.',
   422: 'Idempotency-Key reused with a different request.',
   429: 'Rate limit exceeded (see RateLimit-* and Retry-After).',
-  501: 'Not implemented yet.',
 };
 
 /** The OpenAPI 3.1 document of the customer API, generated from ROUTES and the zod schemas. */
@@ -97,13 +99,14 @@ export function openApiDocument(): JsonSchema {
       ...(route.body ? [413] : []),
       ...(route.idempotent ? [409, 422] : []),
     ];
-    if (route.operationId === 'redactInquiry') statuses.push(501);
+    const extra = route.errors ?? {};
     paths[route.path] ??= {};
     paths[route.path]![route.method] = {
       operationId: route.operationId,
       summary: route.summary,
       security: [{ apiKey: [] }],
       'x-veil-scopes': route.scopes,
+      ...(route.pii ? { 'x-veil-pii': route.pii } : {}),
       parameters: parameters(route),
       ...(route.body
         ? {
@@ -117,10 +120,16 @@ export function openApiDocument(): JsonSchema {
         [String(route.success.status)]: {
           description: route.success.description,
           ...(route.success.schema
-            ? { content: { 'application/json': { schema: schemaOf(route.success.schema, 'output') } } }
+            ? {
+                content: {
+                  [route.success.contentType ?? 'application/json']: {
+                    schema: schemaOf(route.success.schema, 'output'),
+                  },
+                },
+              }
             : {}),
         },
-        ...errors([...new Set(statuses)].sort()),
+        ...errors(statuses, extra),
       },
     };
   }

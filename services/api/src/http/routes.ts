@@ -14,8 +14,15 @@ export interface ApiRoute {
   query?: z.ZodObject;
   body?: z.ZodType;
   /** Status and schema of the success answer. */
-  success: { status: number; schema?: z.ZodType; description: string };
+  success: { status: number; schema?: z.ZodType; description: string; contentType?: string };
   idempotent?: boolean;
+  /** Answers beyond the common ones (400, 401, 403, 429, …), with what they mean here. */
+  errors?: Record<number, string>;
+  /**
+   * What the route does with personal data. Every such route is performed by the access-path test,
+   * which requires exactly one audit entry per call and no access when the audit write fails.
+   */
+  pii?: 'reveal' | 'export' | 'redact';
 }
 
 /**
@@ -31,6 +38,7 @@ export const ROUTES = {
     scopes: ['inquiry:read'],
     query: S.ListInquiriesQuery,
     success: { status: 200, schema: S.InquiryList, description: 'A page of inquiries.' },
+    pii: 'reveal',
   },
   getInquiry: {
     method: 'get',
@@ -41,6 +49,7 @@ export const ROUTES = {
     scopes: ['inquiry:read'],
     params: S.InquiryPath,
     success: { status: 200, schema: S.Inquiry, description: 'The inquiry.' },
+    pii: 'reveal',
   },
   redactInquiry: {
     method: 'delete',
@@ -51,6 +60,8 @@ export const ROUTES = {
     params: S.InquiryPath,
     success: { status: 202, description: 'Redaction accepted.' },
     idempotent: true,
+    errors: { 501: 'Not implemented yet.' },
+    pii: 'redact',
   },
   getOrganization: {
     method: 'get',
@@ -104,6 +115,72 @@ export const ROUTES = {
     params: S.KeyPath,
     success: { status: 200, schema: S.ApiKey, description: 'The revoked key.' },
     idempotent: true,
+  },
+  listAuditEntries: {
+    method: 'get',
+    path: '/v1/audit-log/entries',
+    operationId: 'listAuditEntries',
+    summary:
+      "Your organization's audit entries (its own chain and operator actions on its data), newest first.",
+    scopes: ['audit:read'],
+    query: S.ListAuditEntriesQuery,
+    success: { status: 200, schema: S.AuditEntryList, description: 'A page of audit entries.' },
+  },
+  getAuditEntryProof: {
+    method: 'get',
+    path: '/v1/audit-log/entries/{eventId}/proof',
+    operationId: 'getAuditEntryProof',
+    summary: 'An inclusion proof of one entry against a signed checkpoint (409 until one covers it).',
+    scopes: ['audit:read'],
+    params: S.AuditEntryPath,
+    query: S.AuditProofQuery,
+    success: { status: 200, schema: S.AuditEntryProof, description: 'The entry and its proof.' },
+    errors: {
+      404: 'No such entry about this organization, or no checkpoint of that size.',
+      409: 'No signed checkpoint covers the entry yet (retry in seconds), or it is newer than treeSize.',
+    },
+  },
+  listAuditCheckpoints: {
+    method: 'get',
+    path: '/v1/audit-log/checkpoints',
+    operationId: 'listAuditCheckpoints',
+    summary: 'Signed checkpoints (tree size, root, time) of your chain or the operator chain, oldest first.',
+    scopes: ['audit:read'],
+    query: S.ListAuditCheckpointsQuery,
+    success: { status: 200, schema: S.AuditCheckpointList, description: 'A page of checkpoints.' },
+  },
+  getAuditConsistencyProof: {
+    method: 'get',
+    path: '/v1/audit-log/consistency',
+    operationId: 'getAuditConsistencyProof',
+    summary: 'A proof that a later signed checkpoint extends an earlier one (nothing rewritten or removed).',
+    scopes: ['audit:read'],
+    query: S.AuditConsistencyQuery,
+    success: { status: 200, schema: S.AuditConsistencyProof, description: 'Both checkpoints and the proof.' },
+    errors: { 404: 'No checkpoint of that size.' },
+  },
+  getAuditPublicKey: {
+    method: 'get',
+    path: '/v1/audit-log/public-key',
+    operationId: 'getAuditPublicKey',
+    summary: 'The public key that verifies checkpoint signatures.',
+    scopes: ['audit:read'],
+    success: { status: 200, schema: S.AuditPublicKey, description: 'The key.' },
+  },
+  exportAuditLog: {
+    method: 'get',
+    path: '/v1/audit-log/export',
+    operationId: 'exportAuditLog',
+    summary:
+      "Your organization's whole chain as JSON lines (signed checkpoints, then every entry), for the standalone verifier.",
+    scopes: ['audit:read'],
+    success: {
+      status: 200,
+      schema: S.AuditExportLine,
+      contentType: 'application/x-ndjson',
+      description:
+        'One JSON object per line: {"checkpoint": {...}} lines, then {"seq": n, "entry": "..."} lines.',
+    },
   },
 } as const satisfies Record<string, ApiRoute>;
 

@@ -1,11 +1,21 @@
-import { Controller, type DynamicModule, Get, Module } from '@nestjs/common';
+import { Body, Controller, type DynamicModule, Get, HttpCode, Module, Post, UseGuards } from '@nestjs/common';
 import { KMSClient } from '@veil/platform/crypto';
+import { SERVICE_TOKEN, ServiceTokenGuard } from '@veil/platform/service';
 
 import { CheckpointSigner } from '../checkpoints/checkpoint-signer';
 import { Checkpointer } from '../checkpoints/checkpointer.service';
 import { AUDIT_LOG_CONFIG, type AuditLogConfig } from '../config';
+import { AuditQueryRepository } from '../query/audit-query.repository';
+import { AuditLogInternalController } from '../query/internal.controller';
+import { ProofService } from '../query/proof.service';
 import { AuditEventsConsumer } from './audit-events.consumer';
 import { MerkleLogRepository } from './merkle-log.repository';
+
+interface PublicKey {
+  keyId: string;
+  algorithm: 'ECDSA_SHA_256';
+  publicKeyPem: string;
+}
 
 /** The checkpoint signing key's public half: what an external verifier needs besides an export. */
 @Controller('v1/audit-log')
@@ -13,9 +23,20 @@ class PublicKeyController {
   constructor(private readonly signer: CheckpointSigner) {}
 
   @Get('public-key')
-  async publicKey(): Promise<{ keyId: string; algorithm: 'ECDSA_SHA_256'; publicKeyPem: string }> {
+  async publicKey(): Promise<PublicKey> {
     const { keyId, pem } = await this.signer.publicKeyPem();
     return { keyId, algorithm: 'ECDSA_SHA_256', publicKeyPem: pem };
+  }
+}
+
+/** The same, for the customer API (internal calls are POSTs with the service token). */
+@Controller('internal/v1/audit-log')
+@UseGuards(ServiceTokenGuard)
+class InternalPublicKeyController extends PublicKeyController {
+  @Post('public-key')
+  @HttpCode(200)
+  override publicKey(@Body() _body?: unknown): Promise<PublicKey> {
+    return super.publicKey();
   }
 }
 
@@ -24,9 +45,10 @@ export class LogModule {
   static register(config: AuditLogConfig): DynamicModule {
     return {
       module: LogModule,
-      controllers: [PublicKeyController],
+      controllers: [PublicKeyController, InternalPublicKeyController, AuditLogInternalController],
       providers: [
         { provide: AUDIT_LOG_CONFIG, useValue: config },
+        { provide: SERVICE_TOKEN, useValue: config.AUDIT_LOG_INTERNAL_TOKEN },
         {
           provide: CheckpointSigner,
           inject: [KMSClient],
@@ -35,6 +57,8 @@ export class LogModule {
         MerkleLogRepository,
         AuditEventsConsumer,
         Checkpointer,
+        AuditQueryRepository,
+        ProofService,
       ],
     };
   }

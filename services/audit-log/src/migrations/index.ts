@@ -1,3 +1,4 @@
 import { MerkleLog1764300000000 } from './1764300000000-merkle-log';
+import { AuditQueries1764400000000 } from './1764400000000-audit-queries';
 
-export const AUDIT_LOG_MIGRATIONS = [MerkleLog1764300000000];
+export const AUDIT_LOG_MIGRATIONS = [MerkleLog1764300000000, AuditQueries1764400000000];

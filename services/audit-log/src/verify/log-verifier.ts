@@ -1,5 +1,7 @@
-import { type AuditLogEntry, ChainVerifier, type Checkpoint, type Problem } from '@veil/contracts';
+import { type AuditLogEntry, ChainVerifier, type Problem } from '@veil/contracts';
 import type { DataSource } from 'typeorm';
+
+import { CheckpointStore } from '../checkpoints/checkpoint-store';
 
 export interface ChainReport {
   chain: string;
@@ -33,31 +35,6 @@ interface EntryRow {
 
 const PAGE = 10_000;
 
-/** A chain's signed checkpoints, as stored, in size order (also what an export carries). */
-export async function readCheckpoints(dataSource: DataSource, chain: string): Promise<Checkpoint[]> {
-  const rows = (await dataSource.query(
-    `select tree_size, root_hash, signed_at, key_id, algorithm, signature from checkpoints
-      where chain_id = $1 order by tree_size`,
-    [chain],
-  )) as {
-    tree_size: string;
-    root_hash: Buffer;
-    signed_at: Date;
-    key_id: string;
-    algorithm: 'ECDSA_SHA_256';
-    signature: Buffer;
-  }[];
-  return rows.map((c) => ({
-    chain,
-    treeSize: Number(c.tree_size),
-    rootHash: c.root_hash.toString('hex'),
-    signedAt: c.signed_at.toISOString(),
-    keyId: c.key_id,
-    algorithm: c.algorithm,
-    signature: c.signature.toString('base64'),
-  }));
-}
-
 /**
  * The full check: recomputes every chain from its entries and compares every signed checkpoint.
  * It trusts nothing in the database but the entries' own bytes and the public key: columns are
@@ -90,7 +67,7 @@ export class LogVerifier {
   }
 
   async verifyChain(chain: string): Promise<ChainReport> {
-    const checkpoints = await readCheckpoints(this.dataSource, chain);
+    const checkpoints = await new CheckpointStore(this.dataSource).list(chain);
     const replay = new ChainVerifier(chain, checkpoints, this.publicKeyPem);
     const done = (problem?: Problem): ChainReport => ({
       chain,

@@ -1,0 +1,117 @@
+import { Injectable } from '@nestjs/common';
+import type { AuditLogEntry } from '@veil/contracts';
+import { DataSource } from 'typeorm';
+
+import type { SearchRequest } from './internal-api';
+
+interface EntryRow {
+  chain_id: string;
+  seq: string;
+  occurred_at: Date;
+  appended_at: Date;
+  entry: string;
+  leaf_hash: Buffer;
+}
+
+/** One logged entry as the query API returns it: the event's fields plus the exact logged bytes. */
+export interface FoundEntry extends Omit<AuditLogEntry, 'v' | 'event'> {
+  appendedAt: string;
+  action: string;
+  actor: AuditLogEntry['event']['actor'];
+  outcome: AuditLogEntry['event']['outcome'];
+  targets: AuditLogEntry['event']['targets'];
+  purpose?: string;
+  change?: AuditLogEntry['event']['change'];
+  requestId?: string;
+  /** The canonical entry, byte for byte as hashed: leaf hash = SHA-256(0x00 ‖ entry). */
+  entry: string;
+  leafHash: string;
+}
+
+function toFound(row: EntryRow): FoundEntry {
+  const logged = JSON.parse(row.entry) as AuditLogEntry;
+  const { event } = logged;
+  return {
+    chain: logged.chain,
+    seq: logged.seq,
+    eventId: logged.eventId,
+    organizationId: logged.organizationId,
+    occurredAt: logged.occurredAt,
+    appendedAt: row.appended_at.toISOString(),
+    producer: logged.producer,
+    action: event.action,
+    actor: event.actor,
+    outcome: event.outcome,
+    targets: event.targets,
+    ...(event.purpose !== undefined ? { purpose: event.purpose } : {}),
+    ...(event.change ? { change: event.change } : {}),
+    ...(event.requestId ? { requestId: event.requestId } : {}),
+    entry: row.entry,
+    leafHash: row.leaf_hash.toString('hex'),
+  };
+}
+
+/** Read side of the log for one organization at a time; every statement names the organization. */
+@Injectable()
+export class AuditQueryRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Entries about the organization, newest first, continuing after `after`. */
+  async search(request: SearchRequest): Promise<FoundEntry[]> {
+    const f = request.filters;
+    const rows = (await this.dataSource.query(
+      `select chain_id, seq, occurred_at, appended_at, entry, leaf_hash from entries
+        where organization_id = $1
+          and ($2::text is null or actor_type = $2)
+          and ($3::text is null or actor_id = $3)
+          and ($4::text is null or action = $4)
+          and ($5::text is null or outcome = $5)
+          and ($6::text is null or inquiry_ids @> array[$6::text])
+          and ($7::text is null or subject_refs @> array[$7::text])
+          and ($8::timestamptz is null or occurred_at >= $8)
+          and ($9::timestamptz is null or occurred_at < $9)
+          and ($10::timestamptz is null or (occurred_at, chain_id, seq) < ($10, $11::text, $12::bigint))
+        order by occurred_at desc, chain_id desc, seq desc
+        limit $13`,
+      [
+        request.organizationId,
+        f.actorType ?? null,
+        f.actorId ?? null,
+        f.action ?? null,
+        f.outcome ?? null,
+        f.inquiryId ?? null,
+        f.subjectRef ?? null,
+        f.occurredFrom ?? null,
+        f.occurredTo ?? null,
+        request.after?.occurredAt ?? null,
+        request.after?.chain ?? null,
+        request.after?.seq ?? null,
+        request.limit,
+      ],
+    )) as EntryRow[];
+    return rows.map(toFound);
+  }
+
+  /** One entry by event id, if it is about the organization. */
+  async byEventId(organizationId: string, eventId: string): Promise<FoundEntry | undefined> {
+    const [row] = (await this.dataSource.query(
+      `select chain_id, seq, occurred_at, appended_at, entry, leaf_hash from entries
+        where event_id = $1 and organization_id = $2`,
+      [eventId, organizationId],
+    )) as EntryRow[];
+    return row && toFound(row);
+  }
+
+  /** A chain's entries in order after `afterSeq`, as exported: sequence number and exact bytes. */
+  async chainEntries(
+    chain: string,
+    afterSeq: number,
+    limit: number,
+  ): Promise<{ seq: number; entry: string }[]> {
+    const rows = (await this.dataSource.query(
+      `select seq, entry from entries where chain_id = $1 and seq > $2 order by seq limit $3`,
+      [chain, afterSeq, limit],
+    )) as { seq: string; entry: string }[];
+    return rows.map((r) => ({ seq: Number(r.seq), entry: r.entry }));
+  }
+}
