@@ -19,6 +19,7 @@ import type { DataSource } from 'typeorm';
 
 import { CheckpointSigner } from '../services/audit-log/src/checkpoints/checkpoint-signer';
 import { CheckpointStore } from '../services/audit-log/src/checkpoints/checkpoint-store';
+import { AuditQueryRepository } from '../services/audit-log/src/query/audit-query.repository';
 import { LogVerifier } from '../services/audit-log/src/verify/log-verifier';
 
 async function main(): Promise<number> {
@@ -76,16 +77,14 @@ async function exportChain(dataSource: DataSource, chain: string, file: string):
       out.write(`${JSON.stringify(value)}\n`, (error) => (error ? reject(error) : resolve())),
     );
   for (const checkpoint of await new CheckpointStore(dataSource).list(chain)) await write({ checkpoint });
+  const entries = new AuditQueryRepository(dataSource);
   let count = 0;
   for (let after = -1; ;) {
-    const rows = (await dataSource.query(
-      `select seq, entry from entries where chain_id = $1 and seq > $2 order by seq limit 10000`,
-      [chain, after],
-    )) as { seq: string; entry: string }[];
-    for (const row of rows) await write({ seq: Number(row.seq), entry: row.entry });
-    count += rows.length;
-    if (rows.length < 10_000) break;
-    after = Number(rows[rows.length - 1]!.seq);
+    const page = await entries.chainEntries(chain, after, 10_000);
+    for (const line of page) await write(line);
+    count += page.length;
+    if (page.length < 10_000) break;
+    after = page[page.length - 1]!.seq;
   }
   await new Promise<void>((resolve) => out.end(resolve));
   return count;

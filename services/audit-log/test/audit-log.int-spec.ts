@@ -156,7 +156,7 @@ describe('audit log', () => {
   let service: ServiceProcess;
   let dataSource: DataSource;
   let verifier: LogVerifier;
-  const orgs = Array.from({ length: 8 }, () => testOrganizationId());
+  const orgs = Array.from({ length: 9 }, () => testOrganizationId());
   const rolledBack = orgs[7]!;
   let olderHead: Head;
   const chainOf = (org: string) => `org:${org}`;
@@ -262,6 +262,7 @@ describe('audit log', () => {
   });
 
   it('catches every database-level edit and names the first bad entry or the broken checkpoint', async () => {
+    const relabeled = chainOf(orgs[8]!);
     const [control, changed, rehashed, deleted, swapped, inserted, truncated] = orgs.map(chainOf) as [
       string,
       string,
@@ -307,6 +308,8 @@ describe('audit log', () => {
       [`update entries set ${rehash} where chain_id = $1 and seq = 100`, [inserted]],
       // the last 100 entries cut off
       [`delete from entries where chain_id = $1 and seq >= 200`, [truncated]],
+      // an indexed column relabelled (the entry shown to another organization), the entry untouched
+      [`update entries set organization_id = $2 where chain_id = $1 and seq = 75`, [relabeled, orgs[0]]],
     ]);
 
     const report = await verifier.verifyAll(orgs.map(chainOf));
@@ -324,6 +327,8 @@ describe('audit log', () => {
       checkpointSize: 300,
       seq: 200,
     });
+    expect(problem(relabeled)).toMatchObject({ kind: 'column_mismatch', seq: 75 });
+    expect(problem(relabeled)!.message).toContain('organization_id');
 
     // the command says the same, with exit status 1
     const cli = spawnSync(

@@ -40,8 +40,17 @@ export class ChainVerifier {
     this.checkpoints = [...checkpoints].sort((a, b) => a.treeSize - b.treeSize);
   }
 
-  /** The next stored entry: its position, its bytes and (if stored) its leaf hash. */
-  add(seq: number, entryText: string, storedLeafHash?: Buffer): Problem | undefined {
+  /**
+   * The next stored entry: its position, its bytes and (if stored) its leaf hash, or whether the
+   * stored one matches (`storedLeafMatches`, when the database compared it). A caller that parsed
+   * the entry already passes it as `parsed`; the hashes are computed here either way.
+   */
+  add(
+    seq: number,
+    entryText: string,
+    storedLeafHash?: Buffer,
+    options: { parsed?: AuditLogEntry; storedLeafMatches?: boolean } = {},
+  ): Problem | undefined {
     const position = this.frontier.size;
     if (seq !== position)
       return {
@@ -51,19 +60,13 @@ export class ChainVerifier {
       };
     let entry: AuditLogEntry;
     try {
-      entry = JSON.parse(entryText) as AuditLogEntry;
+      entry = options.parsed ?? (JSON.parse(entryText) as AuditLogEntry);
     } catch {
       return { kind: 'leaf_hash_mismatch', seq, message: `entry ${seq} is not JSON` };
     }
-    if (entry.chain !== this.chain || entry.seq !== seq)
-      return {
-        kind: 'entry_misplaced',
-        seq,
-        eventId: entry.eventId,
-        message: `position ${seq} holds the entry of ${entry.chain} #${entry.seq}`,
-      };
+    if (entry.chain !== this.chain || entry.seq !== seq) return misplaced(seq, entry);
     const leaf = leafHash(entryText);
-    if (storedLeafHash && !leaf.equals(storedLeafHash))
+    if (options.storedLeafMatches === false || (storedLeafHash && !leaf.equals(storedLeafHash)))
       return {
         kind: 'leaf_hash_mismatch',
         seq,
@@ -114,4 +117,14 @@ export class ChainVerifier {
       };
     return undefined;
   }
+}
+
+/** An entry stored at a position it does not name. */
+export function misplaced(seq: number, entry: Pick<AuditLogEntry, 'chain' | 'seq' | 'eventId'>): Problem {
+  return {
+    kind: 'entry_misplaced',
+    seq,
+    eventId: entry.eventId,
+    message: `position ${seq} holds the entry of ${entry.chain} #${entry.seq}`,
+  };
 }

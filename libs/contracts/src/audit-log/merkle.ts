@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
 /**
  * Merkle tree hashing as in RFC 6962 / RFC 9162 (section 2.1): SHA-256, leaf = H(0x00 ‖ entry),
@@ -7,14 +7,21 @@ import { createHash } from 'node:crypto';
  */
 
 const LEAF = Buffer.from([0]);
-const NODE = Buffer.from([1]);
 
+// One-shot hashing (crypto.hash) costs about a third less than a Hash object per call, which
+// matters to full verification: two hashes per entry.
 export function leafHash(entry: Buffer | string): Buffer {
-  return createHash('sha256').update(LEAF).update(entry).digest();
+  return typeof entry === 'string'
+    ? hash('sha256', `\u0000${entry}`, 'buffer') // UTF-8 of U+0000 is the 0x00 prefix byte
+    : hash('sha256', Buffer.concat([LEAF, entry]), 'buffer');
 }
 
 export function nodeHash(left: Buffer, right: Buffer): Buffer {
-  return createHash('sha256').update(NODE).update(left).update(right).digest();
+  const input = Buffer.allocUnsafe(1 + left.length + right.length);
+  input[0] = 1;
+  left.copy(input, 1);
+  right.copy(input, 1 + left.length);
+  return hash('sha256', input, 'buffer');
 }
 
 /** The root of the empty tree: SHA-256 of nothing. */
