@@ -45,13 +45,21 @@ export class MerkleLogRepository {
   }
 
   private async appendToChain(tx: EntityManager, chain: string, events: NewEntry[]): Promise<void> {
-    await tx.query(
-      `insert into chains (chain_id, organization_id, root_hash) values ($1, $2, $3) on conflict do nothing`,
-      [chain, chain === OPERATOR_CHAIN ? null : events[0]!.organizationId, EMPTY_ROOT],
-    );
-    const [head] = (await tx.query(`select size, peaks from chains where chain_id = $1 for update`, [
-      chain,
-    ])) as { size: string; peaks: Buffer[] }[];
+    const lockHead = async () =>
+      (
+        (await tx.query(`select size, peaks from chains where chain_id = $1 for update`, [chain])) as {
+          size: string;
+          peaks: Buffer[];
+        }[]
+      )[0];
+    let head = await lockHead();
+    if (!head) {
+      await tx.query(
+        `insert into chains (chain_id, organization_id, root_hash) values ($1, $2, $3) on conflict do nothing`,
+        [chain, chain === OPERATOR_CHAIN ? null : events[0]!.organizationId, EMPTY_ROOT],
+      );
+      head = await lockHead();
+    }
     const frontier: Frontier = { size: Number(head!.size), peaks: head!.peaks };
     const rows: Record<string, unknown>[] = [];
     const nodes: (NodeKey & { hash: Buffer })[] = [];
@@ -76,30 +84,30 @@ export class MerkleLogRepository {
         leaf_hash: leaf.toString('hex'),
       });
     }
+    // One statement writes the entries, the finished subtrees and the new head: one round trip.
     await tx.query(
-      `insert into entries (chain_id, seq, event_id, organization_id, action, actor_type, actor_id, outcome,
-                            inquiry_ids, subject_refs, request_id, occurred_at, entry, leaf_hash)
-       select $1, r.seq, r.event_id, r.organization_id, r.action, r.actor_type, r.actor_id, r.outcome,
-              r.inquiry_ids, r.subject_refs, r.request_id, r.occurred_at, r.entry, decode(r.leaf_hash, 'hex')
-         from jsonb_to_recordset($2::jsonb) as r(seq bigint, event_id text, organization_id text, action text,
-              actor_type text, actor_id text, outcome text, inquiry_ids text[], subject_refs text[],
-              request_id text, occurred_at timestamptz, entry text, leaf_hash text)`,
-      [chain, JSON.stringify(rows)],
-    );
-    if (nodes.length > 0) {
-      await tx.query(
-        `insert into nodes (chain_id, level, idx, hash)
+      `with new_entries as (
+         insert into entries (chain_id, seq, event_id, organization_id, action, actor_type, actor_id, outcome,
+                              inquiry_ids, subject_refs, request_id, occurred_at, entry, leaf_hash)
+         select $1, r.seq, r.event_id, r.organization_id, r.action, r.actor_type, r.actor_id, r.outcome,
+                r.inquiry_ids, r.subject_refs, r.request_id, r.occurred_at, r.entry, decode(r.leaf_hash, 'hex')
+           from jsonb_to_recordset($2::jsonb) as r(seq bigint, event_id text, organization_id text, action text,
+                actor_type text, actor_id text, outcome text, inquiry_ids text[], subject_refs text[],
+                request_id text, occurred_at timestamptz, entry text, leaf_hash text)
+       ), new_nodes as (
+         insert into nodes (chain_id, level, idx, hash)
          select $1, n.level, n.idx, decode(n.hash, 'hex')
-           from jsonb_to_recordset($2::jsonb) as n(level smallint, idx bigint, hash text)`,
-        [
-          chain,
-          JSON.stringify(nodes.map((n) => ({ level: n.level, idx: n.index, hash: n.hash.toString('hex') }))),
-        ],
-      );
-    }
-    await tx.query(
-      `update chains set size = $2, peaks = $3, root_hash = $4, updated_at = now() where chain_id = $1`,
-      [chain, frontier.size, frontier.peaks, frontierRoot(frontier)],
+           from jsonb_to_recordset($3::jsonb) as n(level smallint, idx bigint, hash text)
+       )
+       update chains set size = $4, peaks = $5, root_hash = $6, updated_at = now() where chain_id = $1`,
+      [
+        chain,
+        JSON.stringify(rows),
+        JSON.stringify(nodes.map((n) => ({ level: n.level, idx: n.index, hash: n.hash.toString('hex') }))),
+        frontier.size,
+        frontier.peaks,
+        frontierRoot(frontier),
+      ],
     );
   }
 }
