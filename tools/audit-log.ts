@@ -5,11 +5,20 @@
  *       the full check: recomputes every chain (or the ones named) from its entries, compares every
  *       signed checkpoint, and names the first bad entry or broken checkpoint. Exit 0 when the log
  *       verifies, 1 when it does not.
+ *   npm run audit -- prune --reason "<why>" [--older-than-days N]
+ *       retention: erases the content of entries older than N days (default AUDIT_RETENTION_DAYS,
+ *       3650; at least 30), keeping each one's place and leaf hash, so every chain still verifies.
+ *       Runs on the administrator connection (the service's role may not change entries); each
+ *       organization concerned gets an operator audit entry saying how many of its entries went.
  *   npm run audit -- export <chain> <file>
  *       writes the chain's signed checkpoints and entries as JSON lines, for the standalone verifier
  *       (tools/verify-audit-export.ts), which needs no database and no Veil server.
  */
 import { createWriteStream } from 'node:fs';
+import { hostname, userInfo } from 'node:os';
+
+import { AuditEvent } from '@veil/contracts';
+import { OutboxWriter } from '@veil/platform/kafka';
 
 import { createKmsClient } from '@veil/platform/crypto';
 import { loadInfraEnv } from '@veil/platform/config';
@@ -24,8 +33,11 @@ import { LogVerifier } from '../services/audit-log/src/verify/log-verifier';
 
 async function main(): Promise<number> {
   const [command, ...chains] = process.argv.slice(2);
+  if (command === 'prune') return prune(chains);
   if (command !== 'verify' && !(command === 'export' && chains.length === 2)) {
-    process.stderr.write('usage: npm run audit -- verify [chain ...] | export <chain> <file>\n');
+    process.stderr.write(
+      'usage: npm run audit -- verify [chain ...] | export <chain> <file> | prune --reason "<why>" [--older-than-days N]\n',
+    );
     return 2;
   }
   loadInfraEnv();
@@ -88,6 +100,70 @@ async function exportChain(dataSource: DataSource, chain: string, file: string):
   }
   await new Promise<void>((resolve) => out.end(resolve));
   return count;
+}
+
+async function prune(args: string[]): Promise<number> {
+  const option = (name: string) => {
+    const i = args.indexOf(name);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const reason = option('--reason')?.trim();
+  const days = Number(option('--older-than-days') ?? process.env.AUDIT_RETENTION_DAYS ?? 3650);
+  if (!reason || !Number.isInteger(days) || days < 30) {
+    process.stderr.write(
+      'usage: npm run audit -- prune --reason "<why>" [--older-than-days N]   (N >= 30, default AUDIT_RETENTION_DAYS or 3650)\n',
+    );
+    return 2;
+  }
+  loadInfraEnv();
+  const entry = serviceEntry('audit-log');
+  const dataSource = createServiceDataSource({
+    url: process.env.DATABASE_URL!, // the administrator's connection
+    schema: entry.schema,
+    applicationName: 'veil-audit-prune',
+    poolSize: 1,
+  });
+  await dataSource.initialize();
+  const operator = `op_${userInfo().username}@${hostname()}`.replace(/[^A-Za-z0-9_.:-]/g, '_').slice(0, 128);
+  const cutoff = new Date(Date.now() - days * 86_400_000).toISOString();
+  try {
+    const pruned = await dataSource.transaction(async (tx) => {
+      await tx.query(`select set_config('audit_log.prune_before', $1, true)`, [cutoff]);
+      const counts = (await tx.query(
+        `with pruned as (
+           update entries set entry = null, action = null, actor_type = null, actor_id = null, outcome = null,
+                  request_id = null, inquiry_ids = '{}', subject_refs = '{}', pruned_at = now()
+            where occurred_at < $1 and pruned_at is null
+           returning organization_id)
+         select organization_id, count(*)::int as n from pruned group by organization_id order by organization_id`,
+        [cutoff],
+      )) as { organization_id: string; n: number }[];
+      // recorded in the same transaction: a prune that cannot be audited does not happen
+      await new OutboxWriter('audit-log').enqueueMany(
+        tx,
+        AuditEvent,
+        counts.map((c) => ({
+          organizationId: c.organization_id,
+          data: {
+            action: 'audit.entries.pruned',
+            actor: { type: 'operator', id: operator },
+            outcome: 'allowed',
+            targets: {},
+            purpose: `${reason} (${c.n} entries older than ${days} days, before ${cutoff})`.slice(0, 256),
+          },
+        })),
+        { ordered: false },
+      );
+      return counts;
+    });
+    const total = pruned.reduce((n, c) => n + c.n, 0);
+    process.stderr.write(
+      `pruned ${total} entries older than ${days} days (before ${cutoff}) in ${pruned.length} organizations\n`,
+    );
+    return 0;
+  } finally {
+    await dataSource.destroy();
+  }
 }
 
 void main().then(

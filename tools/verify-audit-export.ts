@@ -29,20 +29,26 @@ interface ExportLine {
   checkpoint?: Checkpoint;
   seq?: number;
   entry?: string;
+  /** An entry past retention: its content is erased, its leaf hash kept. */
+  leafHash?: string;
 }
+
+type Entry = { seq: number; entry: string } | { seq: number; leafHash: string };
 
 function readExport(file: string): {
   chain?: string;
   checkpoints: Checkpoint[];
-  entries: { seq: number; entry: string }[];
+  entries: Entry[];
 } {
   const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
-  const out = { checkpoints: [] as Checkpoint[], entries: [] as { seq: number; entry: string }[] };
+  const out = { checkpoints: [] as Checkpoint[], entries: [] as Entry[] };
   for (const line of lines) {
     const parsed = JSON.parse(line) as ExportLine;
     if (parsed.checkpoint) out.checkpoints.push(parsed.checkpoint);
     else if (typeof parsed.seq === 'number' && typeof parsed.entry === 'string')
       out.entries.push({ seq: parsed.seq, entry: parsed.entry });
+    else if (typeof parsed.seq === 'number' && typeof parsed.leafHash === 'string')
+      out.entries.push({ seq: parsed.seq, leafHash: parsed.leafHash });
   }
   return { ...out, chain: out.checkpoints[0]?.chain };
 }
@@ -68,7 +74,8 @@ function main(argv: string[]): number {
   }
   const exported = readExport(files[0]!);
   const chain =
-    exported.chain ?? (JSON.parse(exported.entries[0]?.entry ?? '{}') as { chain?: string }).chain;
+    exported.chain ??
+    (JSON.parse(exported.entries.find((e) => 'entry' in e)?.entry ?? '{}') as { chain?: string }).chain;
   if (!chain) {
     process.stderr.write('the export holds neither checkpoints nor entries\n');
     return 1;
@@ -88,8 +95,9 @@ function main(argv: string[]): number {
   }
   const verifier = new ChainVerifier(chain, [...bySize.values()], publicKey);
   const entries = [...exported.entries].sort((a, b) => a.seq - b.seq);
-  for (const { seq, entry } of entries) {
-    const problem = verifier.add(seq, entry);
+  for (const e of entries) {
+    const problem =
+      'entry' in e ? verifier.add(e.seq, e.entry) : verifier.addPruned(e.seq, Buffer.from(e.leafHash, 'hex'));
     if (problem) {
       process.stderr.write(`NOT VERIFIED: ${chain}: ${problem.message}\n`);
       return 1;
@@ -101,7 +109,7 @@ function main(argv: string[]): number {
     return 1;
   }
   process.stdout.write(
-    `verified: ${chain}: ${verifier.frontier.size} entries, ${verifier.checkpointsVerified} signed checkpoints, root ${verifier.root().toString('hex')}\n`,
+    `verified: ${chain}: ${verifier.frontier.size} entries (${verifier.pruned} past retention), ${verifier.checkpointsVerified} signed checkpoints, root ${verifier.root().toString('hex')}\n`,
   );
   return 0;
 }

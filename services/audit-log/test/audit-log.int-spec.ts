@@ -9,6 +9,7 @@ import {
   type AuditEventV1,
   createEvent,
   type EventEnvelope,
+  checkInclusionProof,
   OPERATOR_CHAIN,
 } from '@veil/contracts';
 import { createKmsClient } from '@veil/platform/crypto';
@@ -29,6 +30,7 @@ import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 
 import { CheckpointSigner } from '../src/checkpoints/checkpoint-signer';
+import { ProofService } from '../src/query/proof.service';
 import { LogVerifier } from '../src/verify/log-verifier';
 
 jest.setTimeout(300_000);
@@ -456,5 +458,99 @@ describe('audit log', () => {
     } finally {
       await Promise.all(replicas.slice(1).map((r) => r.stop()));
     }
+  });
+  it('erases entries past retention but keeps their place: chains, proofs and exports still verify', async () => {
+    const org = testOrganizationId();
+    const chain = chainOf(org);
+    const longAgo = new Date(Date.now() - 11 * 365 * 86_400_000).toISOString();
+    await publish([
+      ...Array.from({ length: 150 }, (_, i) => ({ ...auditEvent(org, i), occurredAt: longAgo })),
+      ...Array.from({ length: 50 }, (_, i) => auditEvent(org, 150 + i)),
+    ]);
+    await expectEventually(async () => expect(await chainSize(chain)).toBe(200), { timeoutMs: 60_000 });
+    await headAt(chain, 200);
+    const erase = `update entries set entry = null, action = null, actor_type = null, actor_id = null,
+      outcome = null, request_id = null, inquiry_ids = '{}', subject_refs = '{}', pruned_at = now()
+      where chain_id = $1 and seq = 0`;
+    // the service's role may not; nobody may without naming a cutoff, or with one under 30 days back
+    await expect(dataSource.query(erase, [chain])).rejects.toThrow(/permission denied/);
+    await expect(
+      adminQuery(erase.replace('update entries', 'update audit_log.entries'), [chain]),
+    ).rejects.toThrow(/append-only/);
+    const client = new Client({ connectionString: adminDatabaseUrl() });
+    await client.connect();
+    try {
+      await client.query('begin');
+      await client.query(`select set_config('audit_log.prune_before', $1, true)`, [
+        new Date(Date.now() - 10 * 86_400_000).toISOString(),
+      ]);
+      await expect(
+        client.query(erase.replace('update entries', 'update audit_log.entries'), [chain]),
+      ).rejects.toThrow(/append-only/);
+    } finally {
+      await client.query('rollback');
+      await client.end();
+    }
+
+    const run = spawnSync(
+      process.execPath,
+      [
+        '-r',
+        '@swc-node/register',
+        'tools/audit-log.ts',
+        'prune',
+        '--reason',
+        'retention policy',
+        '--older-than-days',
+        '3650',
+      ],
+      { cwd: REPO_ROOT, encoding: 'utf8' },
+    );
+    expect(run.stderr).toMatch(/pruned \d+ entries older than 3650 days/);
+    expect(run.status).toBe(0);
+    const rows = await adminQuery<{ pruned: number; kept: number; hashes: number }>(
+      `select count(*) filter (where entry is null and pruned_at is not null)::int as pruned,
+              count(*) filter (where entry is not null)::int as kept, count(leaf_hash)::int as hashes
+         from audit_log.entries where chain_id = $1`,
+      [chain],
+    );
+    expect(rows[0]).toEqual({ pruned: 150, kept: 50, hashes: 200 });
+
+    // the chain still verifies against its signed checkpoints, and later entries still prove
+    const report = await verifier.verifyChain(chain);
+    expect(report).toMatchObject({ entries: 200, prunedEntries: 150 });
+    expect(report.problem).toBeUndefined();
+    const proof = await new ProofService(dataSource).inclusion(chain, 180);
+    const [kept] = await adminQuery<{ entry: string }>(
+      `select entry from audit_log.entries where chain_id = $1 and seq = 180`,
+      [chain],
+    );
+    const publicKeyPem = ((await service.get('/v1/audit-log/public-key')).body as { publicKeyPem: string })
+      .publicKeyPem;
+    expect(checkInclusionProof(kept!.entry, proof, publicKeyPem)).toBeUndefined();
+    const dir = mkdtempSync(join(tmpdir(), 'veil-audit-retention-'));
+    const publicKeyFile = join(dir, 'public-key.pem');
+    writeFileSync(publicKeyFile, publicKeyPem);
+    const exported = join(dir, 'export.jsonl');
+    await exportChain(chain, exported);
+    const outsider = standaloneVerify(publicKeyFile, exported);
+    expect(outsider.stdout).toContain(`verified: ${chain}: 200 entries (150 past retention)`);
+    expect(outsider.status).toBe(0);
+
+    // the prune itself is an audited operator action, visible to the organization
+    await expectEventually(async () => {
+      const [logged] = await adminQuery<{ n: number }>(
+        `select count(*)::int as n from audit_log.entries
+          where chain_id = 'operator' and organization_id = $1 and action = 'audit.entries.pruned'`,
+        [org],
+      );
+      expect(logged!.n).toBe(1);
+    });
+
+    // a leaf hash kept for an erased entry still cannot be changed unseen
+    await asSuperuser([
+      [`update entries set leaf_hash = sha256('forged') where chain_id = $1 and seq = 10`, [chain]],
+    ]);
+    expect((await verifier.verifyChain(chain)).problem).toMatchObject({ kind: 'checkpoint_root_mismatch' });
   });
 });

@@ -29,6 +29,8 @@ export interface Problem {
 export class ChainVerifier {
   readonly frontier: Frontier = { size: 0, peaks: [] };
   checkpointsVerified = 0;
+  /** Entries past retention, whose content is gone and whose leaf hash was taken as stored. */
+  pruned = 0;
   private next = 0;
   private readonly checkpoints: Checkpoint[];
 
@@ -74,6 +76,11 @@ export class ChainVerifier {
         message: `entry ${seq}: its content does not match its leaf hash`,
       };
     appendLeaf(this.frontier, leaf);
+    return this.reachCheckpoints();
+  }
+
+  /** Checks every signed checkpoint of exactly the size the chain has now reached. */
+  private reachCheckpoints(): Problem | undefined {
     while (
       this.next < this.checkpoints.length &&
       this.checkpoints[this.next]!.treeSize === this.frontier.size
@@ -84,6 +91,24 @@ export class ChainVerifier {
       this.next++;
     }
     return undefined;
+  }
+
+  /**
+   * An entry whose content was erased at the end of its retention period: only its leaf hash is
+   * left, and it is taken as stored. Signed checkpoints at or after it still cover it, so a changed
+   * leaf hash shows as a checkpoint whose root no longer matches.
+   */
+  addPruned(seq: number, storedLeafHash: Buffer): Problem | undefined {
+    const position = this.frontier.size;
+    if (seq !== position)
+      return {
+        kind: 'missing_entry',
+        seq: position,
+        message: `entry ${position} is missing (the next stored entry is ${seq})`,
+      };
+    this.pruned++;
+    appendLeaf(this.frontier, storedLeafHash);
+    return this.reachCheckpoints();
   }
 
   /** After the last entry: every checkpoint must have been reached. */

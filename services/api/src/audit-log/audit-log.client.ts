@@ -7,6 +7,8 @@ import type * as S from '../http/api-schemas';
 
 export type AuditEntry = z.infer<typeof S.AuditEntry>;
 export type AuditCheckpoint = z.infer<typeof S.AuditCheckpoint>;
+/** An exported entry: its bytes, or (past retention) its leaf hash only. */
+export type ExportedEntry = { seq: number; entry: string } | { seq: number; leafHash: string };
 
 /** Filters as the audit log's internal API takes them (the organization comes from the caller's key). */
 export interface AuditSearch {
@@ -76,13 +78,9 @@ export class AuditLogClient {
   }
 
   /** The organization's own chain in order, after `afterSeq` (for exports). */
-  async chainEntries(
-    organizationId: string,
-    afterSeq: number,
-    limit: number,
-  ): Promise<{ seq: number; entry: string }[]> {
+  async chainEntries(organizationId: string, afterSeq: number, limit: number): Promise<ExportedEntry[]> {
     return (
-      await this.call<{ entries: { seq: number; entry: string }[] }>('chain-entries', {
+      await this.call<{ entries: ExportedEntry[] }>('chain-entries', {
         organizationId,
         afterSeq,
         limit,

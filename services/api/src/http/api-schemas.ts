@@ -260,5 +260,8 @@ export const AuditExportLine = z
   .union([
     z.strictObject({ checkpoint: AuditCheckpoint }),
     z.strictObject({ seq: z.number().int(), entry: z.string() }),
+    z
+      .strictObject({ seq: z.number().int(), leafHash: z.string() })
+      .describe('An entry past retention: content erased, leaf hash kept (the tree still verifies).'),
   ])
   .meta({ id: 'AuditExportLine' });

@@ -61,7 +61,7 @@ export class AuditQueryRepository {
     const f = request.filters;
     const rows = (await this.dataSource.query(
       `select chain_id, seq, occurred_at, appended_at, entry, leaf_hash from entries
-        where organization_id = $1
+        where organization_id = $1 and entry is not null
           and ($2::text is null or actor_type = $2)
           and ($3::text is null or actor_id = $3)
           and ($4::text is null or action = $4)
@@ -96,22 +96,28 @@ export class AuditQueryRepository {
   async byEventId(organizationId: string, eventId: string): Promise<FoundEntry | undefined> {
     const [row] = (await this.dataSource.query(
       `select chain_id, seq, occurred_at, appended_at, entry, leaf_hash from entries
-        where event_id = $1 and organization_id = $2`,
+        where event_id = $1 and organization_id = $2 and entry is not null`,
       [eventId, organizationId],
     )) as EntryRow[];
     return row && toFound(row);
   }
 
-  /** A chain's entries in order after `afterSeq`, as exported: sequence number and exact bytes. */
-  async chainEntries(
-    chain: string,
-    afterSeq: number,
-    limit: number,
-  ): Promise<{ seq: number; entry: string }[]> {
+  /**
+   * A chain's entries in order after `afterSeq`, as exported: position and exact bytes, or for an
+   * entry past retention its position and leaf hash only (what verification still needs).
+   */
+  async chainEntries(chain: string, afterSeq: number, limit: number): Promise<ExportedEntry[]> {
     const rows = (await this.dataSource.query(
-      `select seq, entry from entries where chain_id = $1 and seq > $2 order by seq limit $3`,
+      `select seq, entry, case when entry is null then encode(leaf_hash, 'hex') end as leaf_hash
+         from entries where chain_id = $1 and seq > $2 order by seq limit $3`,
       [chain, afterSeq, limit],
-    )) as { seq: string; entry: string }[];
-    return rows.map((r) => ({ seq: Number(r.seq), entry: r.entry }));
+    )) as { seq: string; entry: string | null; leaf_hash: string | null }[];
+    return rows.map((r) =>
+      r.entry === null
+        ? { seq: Number(r.seq), leafHash: r.leaf_hash! }
+        : { seq: Number(r.seq), entry: r.entry },
+    );
   }
 }
+
+export type ExportedEntry = { seq: number; entry: string } | { seq: number; leafHash: string };

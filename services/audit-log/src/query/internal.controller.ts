@@ -4,7 +4,7 @@ import { ApiError, parseBody, ServiceTokenGuard } from '@veil/platform/service';
 import { DataSource } from 'typeorm';
 
 import { CheckpointStore } from '../checkpoints/checkpoint-store';
-import { AuditQueryRepository, type FoundEntry } from './audit-query.repository';
+import { AuditQueryRepository, type ExportedEntry, type FoundEntry } from './audit-query.repository';
 import {
   ChainEntriesRequest,
   CheckpointsRequest,
@@ -89,7 +89,7 @@ export class AuditLogInternalController {
 
   @Post('chain-entries')
   @HttpCode(200)
-  async chainEntries(@Body() body: unknown): Promise<{ entries: { seq: number; entry: string }[] }> {
+  async chainEntries(@Body() body: unknown): Promise<{ entries: ExportedEntry[] }> {
     const request = parseBody(ChainEntriesRequest, body);
     return {
       entries: await this.entries.chainEntries(

@@ -6,6 +6,8 @@ import { CheckpointStore } from '../checkpoints/checkpoint-store';
 export interface ChainReport {
   chain: string;
   entries: number;
+  /** Entries past retention: content erased, leaf hash kept and covered by the checkpoints. */
+  prunedEntries: number;
   checkpointsVerified: number;
   /** The first problem found; the chain is not trusted beyond it. */
   problem?: Problem;
@@ -21,7 +23,9 @@ export interface VerificationReport {
 /** One stored entry, its stored leaf hash compared, its indexed columns in one string. */
 interface EntryRow {
   seq: string;
-  entry: string;
+  /** Null once the entry is past retention; then `pruned_leaf` is its stored leaf hash. */
+  entry: string | null;
+  pruned_leaf: Buffer | null;
   leaf_ok: boolean;
   columns: string;
 }
@@ -99,12 +103,14 @@ export class LogVerifier {
     const done = (problem?: Problem): ChainReport => ({
       chain,
       entries: replay.frontier.size,
+      prunedEntries: replay.pruned,
       checkpointsVerified: replay.checkpointsVerified,
       ...(problem ? { problem } : {}),
     });
     const page = (after: number) =>
       this.dataSource.query(
-        `select seq, entry, leaf_hash = sha256('\\x00'::bytea || convert_to(entry, 'UTF8')) as leaf_ok,
+        `select seq, entry, case when entry is null then leaf_hash end as pruned_leaf,
+                leaf_hash = sha256('\\x00'::bytea || convert_to(entry, 'UTF8')) as leaf_ok,
                 ${COLUMNS_SQL} as columns
            from entries where chain_id = $1 and seq > $2 order by seq limit $3`,
         [chain, after, PAGE],
@@ -139,6 +145,7 @@ export class LogVerifier {
 /** Replays one entry; then its indexed columns must say what the entry says. */
 function check(replay: ChainVerifier, row: EntryRow): Problem | undefined {
   const seq = Number(row.seq);
+  if (row.entry === null) return replay.addPruned(seq, row.pruned_leaf!);
   let entry: AuditLogEntry;
   try {
     entry = JSON.parse(row.entry) as AuditLogEntry;
