@@ -30,7 +30,7 @@ import {
 import { loadInfraEnv } from '@veil/platform/config';
 import { createKmsClient } from '@veil/platform/crypto';
 import { createServiceDataSource } from '@veil/platform/database';
-import { createKafkaClient, EventPublisher, toMessage } from '@veil/platform/kafka';
+import { createKafkaClient, EventPublisher, OutboxWriter, toMessage } from '@veil/platform/kafka';
 import { JsonLogger } from '@veil/platform/logging';
 import { serviceEntry, serviceEnvironment } from '@veil/platform/service';
 import { adminQuery, freePort, ServiceProcess } from '@veil/testing';
@@ -267,10 +267,12 @@ async function proofTree(dataSource: DataSource, signer: CheckpointSigner): Prom
     await dataSource.transaction((tx) => log.append(tx, batch));
     size += n;
   }
-  const checkpointer = new Checkpointer(dataSource, signer, {
-    AUDIT_CHECKPOINT_EVERY: 1,
-    AUDIT_CHECKPOINT_INTERVAL_MS: 100,
-  } as AuditLogConfig);
+  const checkpointer = new Checkpointer(
+    dataSource,
+    signer,
+    { AUDIT_CHECKPOINT_EVERY: 1, AUDIT_CHECKPOINT_INTERVAL_MS: 100 } as AuditLogConfig,
+    new OutboxWriter('audit-log'),
+  );
   await checkpointer.checkpointDue();
   return chain;
 }

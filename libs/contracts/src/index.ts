@@ -4,6 +4,7 @@ export * from './contract';
 export * from './envelope';
 export * from './ids';
 export * from './registry';
+export * from './topics/audit-checkpoints';
 export * from './topics/audit-events';
 export * from './topics/dsar-lifecycle';
 export * from './topics/inquiry-created';

@@ -1,4 +1,5 @@
 import type { EventContract, TopicSpec } from './contract';
+import { AuditCheckpointSigned } from './topics/audit-checkpoints';
 import { AuditEvent } from './topics/audit-events';
 import { DsarLifecycle } from './topics/dsar-lifecycle';
 import { InquiryCreated } from './topics/inquiry-created';
@@ -13,6 +14,7 @@ export const EVENT_CONTRACTS: readonly EventContract<unknown>[] = [
   PiiRedacted,
   DsarLifecycle,
   AuditEvent,
+  AuditCheckpointSigned,
 ];
 
 /** Every topic Veil creates: each event topic followed by its dead-letter topic. */

@@ -9,8 +9,12 @@ import {
   type AuditEventV1,
   createEvent,
   type EventEnvelope,
+  AuditCheckpointSigned,
+  type AuditCheckpointSignedV1,
   checkInclusionProof,
+  decodeEvent,
   OPERATOR_CHAIN,
+  verifyCheckpointSignature,
 } from '@veil/contracts';
 import { createKmsClient } from '@veil/platform/crypto';
 import { createServiceDataSource } from '@veil/platform/database';
@@ -22,6 +26,7 @@ import {
   adminQuery,
   expectEventually,
   freePort,
+  readTopic,
   ServiceProcess,
   testKafka,
   testOrganizationId,
@@ -162,6 +167,7 @@ describe('audit log', () => {
   const rolledBack = orgs[7]!;
   let olderHead: Head;
   const chainOf = (org: string) => `org:${org}`;
+  const startedAt = new Date();
 
   beforeAll(async () => {
     service = new ServiceProcess('audit-log', {
@@ -244,6 +250,32 @@ describe('audit log', () => {
 
     const publicKey = (await service.get('/v1/audit-log/public-key')).body as { publicKeyPem: string };
     expect(publicKey.publicKeyPem).toContain('BEGIN PUBLIC KEY');
+  });
+
+  it('hands every signed checkpoint to the witness topic, where an outsider can check it with the public key', async () => {
+    const chain = chainOf(orgs[0]!);
+    const stored = await adminQuery<{ tree_size: string }>(
+      `select tree_size from audit_log.checkpoints where chain_id = $1 order by tree_size`,
+      [chain],
+    );
+    expect(stored.length).toBeGreaterThan(0);
+    const publicKeyPem = ((await service.get('/v1/audit-log/public-key')).body as { publicKeyPem: string })
+      .publicKeyPem;
+    const witnessed = await expectEventually(async () => {
+      const records = await readTopic(testKafka(), AuditCheckpointSigned.topic.name, { since: startedAt });
+      const mine = records
+        .map((r) => decodeEvent([AuditCheckpointSigned], r.value))
+        .flatMap((d) => (d.ok ? [d.event as EventEnvelope<AuditCheckpointSignedV1>] : []))
+        .filter((e) => e.data.chain === chain);
+      expect(mine.map((e) => e.data.treeSize).sort((x, y) => x - y)).toEqual(
+        stored.map((c) => Number(c.tree_size)),
+      );
+      return mine;
+    });
+    for (const { organizationId, data } of witnessed) {
+      expect(organizationId).toBe(orgs[0]);
+      expect(verifyCheckpointSignature(data, publicKeyPem)).toBe(true);
+    }
   });
 
   it('refuses updates, deletes and truncation: the role lacks the grant, and a trigger stops everyone else', async () => {

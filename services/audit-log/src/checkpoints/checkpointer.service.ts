@@ -5,6 +5,8 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import { AuditCheckpointSigned, OPERATOR_CHAIN, OPERATOR_CHAIN_OWNER } from '@veil/contracts';
+import { OutboxWriter } from '@veil/platform/kafka';
 import { DataSource } from 'typeorm';
 
 import { AUDIT_LOG_CONFIG, type AuditLogConfig } from '../config';
@@ -31,6 +33,7 @@ export class Checkpointer implements OnApplicationBootstrap, OnApplicationShutdo
     private readonly dataSource: DataSource,
     private readonly signer: CheckpointSigner,
     @Inject(AUDIT_LOG_CONFIG) private readonly config: AuditLogConfig,
+    private readonly outbox: OutboxWriter,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -69,20 +72,38 @@ export class Checkpointer implements OnApplicationBootstrap, OnApplicationShutdo
         rootHash: chain.root_hash.toString('hex'),
         signedAt: new Date().toISOString(),
       });
-      await this.dataSource.query(
-        `insert into checkpoints (chain_id, tree_size, root_hash, signed_at, key_id, algorithm, signature)
-         values ($1, $2, $3, $4, $5, $6, $7) on conflict do nothing`,
-        [
-          checkpoint.chain,
-          checkpoint.treeSize,
-          chain.root_hash,
-          checkpoint.signedAt,
-          checkpoint.keyId,
-          checkpoint.algorithm,
-          Buffer.from(checkpoint.signature, 'base64'),
-        ],
-      );
+      // stored and handed to the witness topic together: a witness sees every checkpoint kept
+      await this.dataSource.transaction(async (tx) => {
+        const inserted = (await tx.query(
+          `insert into checkpoints (chain_id, tree_size, root_hash, signed_at, key_id, algorithm, signature)
+           values ($1, $2, $3, $4, $5, $6, $7) on conflict do nothing returning tree_size`,
+          [
+            checkpoint.chain,
+            checkpoint.treeSize,
+            chain.root_hash,
+            checkpoint.signedAt,
+            checkpoint.keyId,
+            checkpoint.algorithm,
+            Buffer.from(checkpoint.signature, 'base64'),
+          ],
+        )) as unknown[];
+        if (inserted.length === 0) return; // another replica signed this size first
+        await this.outbox.enqueue(
+          tx,
+          AuditCheckpointSigned,
+          {
+            organizationId: chainOwner(checkpoint.chain),
+            data: checkpoint,
+          },
+          { ordered: false },
+        );
+      });
     }
     return due.length;
   }
+}
+
+/** The organization a chain belongs to (`org:<organization>`), or the owner named for the operator chain. */
+function chainOwner(chain: string): string {
+  return chain === OPERATOR_CHAIN ? OPERATOR_CHAIN_OWNER : chain.slice('org:'.length);
 }
