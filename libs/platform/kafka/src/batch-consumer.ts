@@ -50,6 +50,8 @@ export interface BatchConsumerOptions<T> {
   maxEventBytes?: number;
   /** Events per database transaction. */
   chunkSize?: number;
+  /** `false`: the handler de-duplicates by a natural key itself (see EventConsumerOptions.inbox). */
+  inbox?: boolean;
   partitionsConsumedConcurrently?: number;
   backoff?: BackoffPolicy;
   metrics?: ConsumerMetrics;
@@ -336,6 +338,10 @@ export class BatchConsumer<T> {
     const unique = new Map<string, ConsumedEvent<T>>();
     for (const c of chunk) if (!unique.has(c.event.eventId)) unique.set(c.event.eventId, c);
     await this.options.dataSource.transaction(async (tx) => {
+      if (this.options.inbox === false) {
+        await this.options.handler.handle([...unique.values()], tx);
+        return;
+      }
       const fresh = await claimInbox(
         tx,
         this.groupId,

@@ -35,6 +35,11 @@ export interface EventConsumerOptions {
   chunkSize?: number;
   partitionsConsumedConcurrently?: number;
   maxEventBytes?: number;
+  /**
+   * `false` when the handler itself applies each event at most once, by a natural key written in
+   * the same transaction (e.g. a unique event id): the inbox row would only repeat that work.
+   */
+  inbox?: boolean;
 }
 
 /** Marks a provider implementing `BatchHandler` as the handler of a consumer group. */
@@ -108,6 +113,7 @@ export class MessagingLifecycle implements OnApplicationBootstrap, BeforeApplica
         handler: wrapper.instance as BatchHandler<unknown>,
         isTransientDependencyError: isTransientDatabaseError,
         ...(meta.chunkSize ? { chunkSize: meta.chunkSize } : {}),
+        ...(meta.inbox === false ? { inbox: false } : {}),
         ...(meta.partitionsConsumedConcurrently
           ? { partitionsConsumedConcurrently: meta.partitionsConsumedConcurrently }
           : {}),

@@ -5,9 +5,12 @@ import type { EntityManager } from 'typeorm';
 
 import { MerkleLogRepository } from './merkle-log.repository';
 
-/** Appends every audit event, exactly once, to its chain of the Merkle log. */
+/**
+ * Appends every audit event, exactly once, to its chain of the Merkle log. The log itself
+ * de-duplicates (event ids are unique in it, checked in the append's transaction), so no inbox row.
+ */
 @Injectable()
-@EventConsumer({ groupId: 'audit-log.append', contracts: [AuditEvent] })
+@EventConsumer({ groupId: 'audit-log.append', contracts: [AuditEvent], inbox: false })
 export class AuditEventsConsumer implements BatchHandler<AuditEventV1> {
   constructor(private readonly log: MerkleLogRepository) {}
 

@@ -22,29 +22,30 @@ export type NewEntry = Omit<AuditLogEntry, 'v' | 'chain' | 'seq'>;
  */
 @Injectable()
 export class MerkleLogRepository {
-  /** Appends the events not yet in the log (idempotent by event id); returns how many were new. */
+  /**
+   * Appends the events not yet in the log (idempotent by event id); returns how many were new.
+   * An event always belongs to the same chain, and its chain is locked before the log is asked
+   * whether it holds the event: two appenders of one event take turns, and the second skips it.
+   */
   async append(tx: EntityManager, events: NewEntry[]): Promise<number> {
-    if (events.length === 0) return 0;
-    const known = new Set(
-      (
-        (await tx.query(`select event_id from entries where event_id = any($1::text[])`, [
-          events.map((e) => e.eventId),
-        ])) as { event_id: string }[]
-      ).map((r) => r.event_id),
-    );
-    const byChain = new Map<string, NewEntry[]>();
+    const byChain = new Map<string, Map<string, NewEntry>>();
     for (const event of events) {
-      if (known.has(event.eventId)) continue;
-      known.add(event.eventId);
       const chain = chainFor(event.organizationId, event.event.actor);
-      byChain.set(chain, [...(byChain.get(chain) ?? []), event]);
+      if (!byChain.has(chain)) byChain.set(chain, new Map());
+      byChain.get(chain)!.set(event.eventId, event);
     }
+    let appended = 0;
     // A fixed lock order, so two appenders never wait on each other in a cycle.
-    for (const chain of [...byChain.keys()].sort()) await this.appendToChain(tx, chain, byChain.get(chain)!);
-    return [...byChain.values()].reduce((n, list) => n + list.length, 0);
+    for (const chain of [...byChain.keys()].sort())
+      appended += await this.appendToChain(tx, chain, byChain.get(chain)!);
+    return appended;
   }
 
-  private async appendToChain(tx: EntityManager, chain: string, events: NewEntry[]): Promise<void> {
+  private async appendToChain(
+    tx: EntityManager,
+    chain: string,
+    batch: Map<string, NewEntry>,
+  ): Promise<number> {
     const lockHead = async () =>
       (
         (await tx.query(`select size, peaks from chains where chain_id = $1 for update`, [chain])) as {
@@ -54,12 +55,19 @@ export class MerkleLogRepository {
       )[0];
     let head = await lockHead();
     if (!head) {
+      const first = batch.values().next().value!;
       await tx.query(
         `insert into chains (chain_id, organization_id, root_hash) values ($1, $2, $3) on conflict do nothing`,
-        [chain, chain === OPERATOR_CHAIN ? null : events[0]!.organizationId, EMPTY_ROOT],
+        [chain, chain === OPERATOR_CHAIN ? null : first.organizationId, EMPTY_ROOT],
       );
       head = await lockHead();
     }
+    const known = (await tx.query(`select event_id from entries where event_id = any($1::text[])`, [
+      [...batch.keys()],
+    ])) as { event_id: string }[];
+    for (const { event_id } of known) batch.delete(event_id);
+    if (batch.size === 0) return 0;
+    const events = [...batch.values()];
     const frontier: Frontier = { size: Number(head!.size), peaks: head!.peaks };
     const rows: Record<string, unknown>[] = [];
     const nodes: (NodeKey & { hash: Buffer })[] = [];
@@ -109,5 +117,6 @@ export class MerkleLogRepository {
         frontierRoot(frontier),
       ],
     );
+    return events.length;
   }
 }
