@@ -43,7 +43,7 @@ import type { AuditLogConfig } from '../services/audit-log/src/config';
 import { MerkleLogRepository } from '../services/audit-log/src/log/merkle-log.repository';
 import { ProofService } from '../services/audit-log/src/query/proof.service';
 import { LogVerifier } from '../services/audit-log/src/verify/log-verifier';
-import { median, peakRssMb, percentile, writeResults } from './lib';
+import { cpuSecondsByComponent, median, peakRssMb, percentile, writeResults } from './lib';
 
 const EVENTS = Number(process.env.BENCH_AUDIT_EVENTS ?? 200_000);
 const ORGS = Number(process.env.BENCH_AUDIT_ORGS ?? 24);
@@ -124,7 +124,7 @@ async function plainInserts(
   dataSource: DataSource,
   start: { partition: number; offset: string }[],
   round: number,
-): Promise<number> {
+): Promise<{ rate: number; cpu: Record<string, number> }> {
   const groupId = `bench-audit-plain-${Date.now()}-${round}`;
   const admin = kafka.admin();
   await admin.connect();
@@ -136,6 +136,7 @@ async function plainInserts(
   let inserted = 0;
   let first = 0;
   let last = 0;
+  let cpu: Record<string, number> = {};
   const done = new Promise<void>((resolve, reject) => {
     void consumer.run({
       partitionsConsumedConcurrently: 3,
@@ -161,7 +162,10 @@ async function plainInserts(
           ];
         });
         if (rows.length === 0) return;
-        first ||= performance.now();
+        if (!first) {
+          first = performance.now();
+          cpu = cpuSecondsByComponent({ bench: process.pid });
+        }
         await dataSource
           .query(
             `insert into bench.audit_plain (event_id, organization_id, action, actor_type, actor_id, outcome,
@@ -182,8 +186,9 @@ async function plainInserts(
     });
   });
   await done;
+  const used = cpuPer1000(cpu, cpuSecondsByComponent({ bench: process.pid }));
   await consumer.disconnect();
-  return EVENTS / ((last - first) / 1000);
+  return { rate: EVENTS / ((last - first) / 1000), cpu: used };
 }
 
 async function startService(): Promise<ServiceProcess> {
@@ -224,21 +229,37 @@ async function chainSizes(dataSource: DataSource, chains: string[]): Promise<num
   return Number(row!.n);
 }
 
+/** CPU seconds per 1,000 events between two readings, per component. */
+function cpuPer1000(from: Record<string, number>, to: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(
+    Object.keys(to).map((k) => [k, Number((((to[k]! - (from[k] ?? 0)) / EVENTS) * 1000).toFixed(3))]),
+  );
+}
+
 /** Veil: starts the service on the backlog and times its chains from the first append to the last. */
 async function serviceAppends(
   dataSource: DataSource,
   chains: string[],
-): Promise<{ rate: number; service: ServiceProcess }> {
+): Promise<{ rate: number; service: ServiceProcess; cpu: Record<string, number> }> {
   const before = await chainSizes(dataSource, chains); // the operator chain is shared with earlier rounds
   const service = await startService();
   let first = 0;
+  let cpu: Record<string, number> = {};
   for (;;) {
     const appended = (await chainSizes(dataSource, chains)) - before;
-    if (appended > 0 && !first) first = performance.now();
+    if (appended > 0 && !first) {
+      first = performance.now();
+      cpu = cpuSecondsByComponent({ auditLog: service.pid });
+    }
     if (appended >= EVENTS) break;
     await new Promise((r) => setTimeout(r, 50));
   }
-  return { rate: EVENTS / ((performance.now() - first) / 1000), service };
+  const seconds = (performance.now() - first) / 1000;
+  return {
+    rate: EVENTS / seconds,
+    service,
+    cpu: cpuPer1000(cpu, cpuSecondsByComponent({ auditLog: service.pid })),
+  };
 }
 
 /** A chain of PROOF_TREE entries, appended by the service's own code, kept for later runs. */
@@ -304,7 +325,12 @@ async function main(): Promise<void> {
   say('draining what earlier runs left on the topic...');
   await drainBacklog(kafka);
 
-  const rounds: { veil: number; plain: number }[] = [];
+  const rounds: {
+    veil: number;
+    plain: number;
+    veilCpu: Record<string, number>;
+    plainCpu: Record<string, number>;
+  }[] = [];
   let lastChains: string[] = [];
   let rssMb = 0;
   for (let round = 1; round <= ROUNDS; round++) {
@@ -313,16 +339,19 @@ async function main(): Promise<void> {
     say(`round ${round}/${ROUNDS}: publishing ${EVENTS} audit events for ${ORGS} organizations...`);
     const start = await publishRound(kafka, orgs);
     await adminQuery(`truncate bench.audit_plain`);
-    const plain = await plainInserts(kafka, dataSource, start, round);
-    say(`  plain table inserts: ${Math.round(plain)}/s`);
-    const { rate: veil, service } = await serviceAppends(dataSource, [
-      ...orgs.map((o) => `org:${o}`),
-      OPERATOR_CHAIN,
-    ]);
+    const { rate: plain, cpu: plainCpu } = await plainInserts(kafka, dataSource, start, round);
+    say(`  plain table inserts: ${Math.round(plain)}/s (CPU s per 1000: ${JSON.stringify(plainCpu)})`);
+    const {
+      rate: veil,
+      service,
+      cpu: veilCpu,
+    } = await serviceAppends(dataSource, [...orgs.map((o) => `org:${o}`), OPERATOR_CHAIN]);
     rssMb = Math.max(rssMb, peakRssMb(service.pid!));
     await service.stop();
-    say(`  audit-log appends:   ${Math.round(veil)}/s (${((veil / plain) * 100).toFixed(1)} % of plain)`);
-    rounds.push({ veil, plain });
+    say(
+      `  audit-log appends:   ${Math.round(veil)}/s (${((veil / plain) * 100).toFixed(1)} % of plain; CPU s per 1000: ${JSON.stringify(veilCpu)})`,
+    );
+    rounds.push({ veil, plain, veilCpu, plainCpu });
     lastChains = orgs.map((o) => `org:${o}`);
   }
 
@@ -396,6 +425,7 @@ async function main(): Promise<void> {
         veilPerSecond: Math.round(r.veil),
         plainPerSecond: Math.round(r.plain),
         ratio: Number((r.veil / r.plain).toFixed(3)),
+        cpuSecondsPer1000: { veil: r.veilCpu, plain: r.plainCpu },
       })),
       veilPerSecond: Math.round(median(rounds.map((r) => r.veil))),
       plainPerSecond: Math.round(median(rounds.map((r) => r.plain))),

@@ -1,6 +1,6 @@
 /**
  * Prepares the infrastructure for Veil: the database, one schema and role per service, the
- * services' migrations and every topic from the contracts. Idempotent; `npm start` and `npm test`
+ * services' migrations, the audit log's append-only ownership, and every topic from the contracts. Idempotent; `npm start` and `npm test`
  * run it after tools/infra.sh up. Reads KAFKA_BROKERS / DATABASE_URL (admin) from the environment
  * or from $VEIL_HOME/env.
  */
@@ -17,6 +17,7 @@ import { createKafkaClient, ensureTopics, MESSAGING_MIGRATIONS } from '@veil/pla
 import { JsonLogger } from '@veil/platform/logging';
 import { SERVICE_CATALOG, serviceDatabasePassword, serviceEnvironment } from '@veil/platform/service';
 
+import { secureAppendOnlyTables } from '../services/audit-log/src/migrations/append-only-owner';
 import { SERVICE_MIGRATIONS } from './service-migrations';
 
 export async function setup(env: NodeJS.ProcessEnv = process.env): Promise<void> {
@@ -42,6 +43,10 @@ export async function setup(env: NodeJS.ProcessEnv = process.env): Promise<void>
       await dataSource.destroy();
     }
   }
+  await secureAppendOnlyTables(adminUrl);
+  say(
+    'audit log: append-only tables owned by veil_audit_log_owner; the service role may only read and insert',
+  );
   const kafka = createKafkaClient({
     clientId: 'veil-setup',
     brokers: env.KAFKA_BROKERS!.split(','),

@@ -278,8 +278,25 @@ describe('audit log', () => {
     }
   });
 
-  it('refuses updates, deletes and truncation: the role lacks the grant, and a trigger stops everyone else', async () => {
+  it('refuses updates, deletes, truncation and DDL: the role owns nothing append-only and lacks the grants, and a trigger stops everyone else', async () => {
     const chain = chainOf(orgs[0]!);
+    // the service's role owns none of it, so it cannot undo any of that either
+    for (const ddl of [
+      `alter table entries disable trigger all`,
+      `drop trigger entries_append_only on entries`,
+      `create or replace function refuse_change() returns trigger language plpgsql as $$ begin return new; end $$`,
+      `drop table checkpoints`,
+      `alter table nodes owner to veil_audit_log`,
+    ]) {
+      await expect(dataSource.query(ddl)).rejects.toThrow(/must be owner|permission denied/);
+    }
+    await dataSource.query(`grant update, delete on entries to veil_audit_log`); // a warning, not a grant
+    const [grants] = await adminQuery<{ update: boolean; delete: boolean; insert: boolean }>(
+      `select has_table_privilege('veil_audit_log', 'audit_log.entries', 'update') as update,
+              has_table_privilege('veil_audit_log', 'audit_log.entries', 'delete') as delete,
+              has_table_privilege('veil_audit_log', 'audit_log.entries', 'insert') as insert`,
+    );
+    expect(grants).toEqual({ update: false, delete: false, insert: true });
     await expect(
       dataSource.query(`update entries set outcome = 'denied' where chain_id = $1`, [chain]),
     ).rejects.toThrow(/permission denied/);
