@@ -30,26 +30,22 @@ interface EntryRow {
   columns: string;
 }
 
-/** The indexed columns (what queries read) as one string, built the same way from a logged entry. */
-const COLUMNS_SQL = `concat_ws(E'\\x1f', event_id, organization_id, action, actor_type, actor_id, outcome,
-  coalesce(request_id, E'\\x01'), (extract(epoch from occurred_at) * 1000000)::bigint,
-  array_to_string(inquiry_ids, E'\\x1e'), array_to_string(subject_refs, E'\\x1e'))`;
+/** The indexed columns (what queries read), as one JSON array per row: unambiguous whatever they hold. */
+const COLUMNS_SQL = `json_build_array(event_id, organization_id, action, actor_type, actor_id, outcome, request_id,
+  (extract(epoch from occurred_at) * 1000000)::bigint, inquiry_ids, subject_refs)::text`;
 
-function columnsOf(entry: AuditLogEntry): string {
-  const e = entry.event;
-  return [
-    entry.eventId,
-    entry.organizationId,
-    e.action,
-    e.actor.type,
-    e.actor.id,
-    e.outcome,
-    e.requestId ?? '\x01',
-    Date.parse(entry.occurredAt) * 1000,
-    (e.targets.inquiryIds ?? []).join('\x1e'),
-    (e.targets.subjectRefs ?? []).join('\x1e'),
-  ].join('\x1f');
-}
+type Columns = [
+  eventId: string,
+  organizationId: string,
+  action: string,
+  actorType: string,
+  actorId: string,
+  outcome: string,
+  requestId: string | null,
+  occurredAtMicros: number,
+  inquiryIds: string[],
+  subjectRefs: string[],
+];
 
 const COLUMN_NAMES = [
   'event_id',
@@ -63,6 +59,23 @@ const COLUMN_NAMES = [
   'inquiry_ids',
   'subject_refs',
 ];
+
+/** What the columns should hold, from a parsed entry. */
+function columnsOf(entry: AuditLogEntry): Columns {
+  const e = entry.event;
+  return [
+    entry.eventId,
+    entry.organizationId,
+    e.action,
+    e.actor.type,
+    e.actor.id,
+    e.outcome,
+    e.requestId ?? null,
+    Date.parse(entry.occurredAt) * 1000,
+    e.targets.inquiryIds ?? [],
+    e.targets.subjectRefs ?? [],
+  ];
+}
 
 const PAGE = 10_000;
 
@@ -154,14 +167,15 @@ function check(replay: ChainVerifier, row: EntryRow): Problem | undefined {
   }
   const problem = replay.add(seq, row.entry, undefined, { parsed: entry, storedLeafMatches: row.leaf_ok });
   if (problem) return problem;
-  const logged = columnsOf(entry);
-  if (logged === row.columns) return undefined;
-  const stored = row.columns.split('\x1f');
-  const differs = logged.split('\x1f').findIndex((value, i) => value !== stored[i]);
+  const stored = JSON.parse(row.columns) as Columns;
+  const differs = columnsOf(entry).findIndex(
+    (value, i) => JSON.stringify(value) !== JSON.stringify(stored[i]),
+  );
+  if (differs < 0) return undefined;
   return {
     kind: 'column_mismatch',
     seq,
     eventId: entry.eventId,
-    message: `entry ${seq}: column ${COLUMN_NAMES[differs] ?? 'count'} differs from the logged entry`,
+    message: `entry ${seq}: column ${COLUMN_NAMES[differs]} differs from the logged entry`,
   };
 }
