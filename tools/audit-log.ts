@@ -6,7 +6,7 @@
  *       signed checkpoint, and names the first bad entry or broken checkpoint. Exit 0 when the log
  *       verifies, 1 when it does not.
  *   npm run audit -- prune --reason "<why>" [--older-than-days N]
- *       retention: erases the content of entries older than N days (default AUDIT_RETENTION_DAYS,
+ *       retention: erases the content of entries appended more than N days ago (default AUDIT_RETENTION_DAYS,
  *       3650; at least 30), keeping each one's place and leaf hash, so every chain still verifies.
  *       Runs on the administrator connection (the service's role may not change entries); each
  *       organization concerned gets an operator audit entry saying how many of its entries went.
@@ -133,7 +133,7 @@ async function prune(args: string[]): Promise<number> {
         `with pruned as (
            update entries set entry = null, action = null, actor_type = null, actor_id = null, outcome = null,
                   request_id = null, inquiry_ids = '{}', subject_refs = '{}', pruned_at = now()
-            where occurred_at < $1 and pruned_at is null
+            where appended_at < $1 and pruned_at is null
            returning organization_id)
          select organization_id, count(*)::int as n from pruned group by organization_id order by organization_id`,
         [cutoff],

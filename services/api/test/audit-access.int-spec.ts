@@ -441,8 +441,11 @@ describe('audit log: every access recorded, and customers can read and verify it
       const ok = standaloneVerify(['--public-key', keyFile, '--proof', answerFile]);
       expect(ok.stdout).toContain('verified');
       expect(ok.status).toBe(0);
-      // the same proof claimed for a neighbouring position fails
-      writeFileSync(answerFile, JSON.stringify({ ...answer.body, proof: { ...proof, seq: proof.seq + 1 } }));
+      // a proof with one sibling hash changed leads elsewhere
+      expect(proof.path.length).toBeGreaterThan(0);
+      const forged = [...proof.path];
+      forged[0] = (forged[0]![0] === '0' ? '1' : '0') + forged[0]!.slice(1);
+      writeFileSync(answerFile, JSON.stringify({ ...answer.body, proof: { ...proof, path: forged } }));
       expect(standaloneVerify(['--public-key', keyFile, '--proof', answerFile]).status).toBe(1);
     });
 
@@ -466,8 +469,12 @@ describe('audit log: every access recorded, and customers can read and verify it
       expect(res.status).toBe(200);
       expect(checkConsistencyProof(res.body as unknown as ConsistencyProof, publicKeyPem)).toBeUndefined();
       // the operator chain has its own checkpoints, readable too
-      const operator = await stack.call('GET', '/v1/audit-log/checkpoints?chain=operator', auditor.secret);
-      expect((operator.body.data as { chain: string }[]).every((c) => c.chain === 'operator')).toBe(true);
+      const operator = await expectEventually(async () => {
+        const page = await stack.call('GET', '/v1/audit-log/checkpoints?chain=operator', auditor.secret);
+        expect((page.body.data as unknown[]).length).toBeGreaterThan(0);
+        return page.body.data as { chain: string }[];
+      });
+      expect(operator.every((c) => c.chain === 'operator')).toBe(true);
       expect(
         (await stack.call('GET', `/v1/audit-log/consistency?from=${to}&to=${from}`, auditor.secret)).status,
       ).toBe(from === to ? 200 : 400);

@@ -35,6 +35,7 @@ import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 
 import { CheckpointSigner } from '../src/checkpoints/checkpoint-signer';
+import { MerkleLogRepository } from '../src/log/merkle-log.repository';
 import { ProofService } from '../src/query/proof.service';
 import { LogVerifier } from '../src/verify/log-verifier';
 
@@ -512,10 +513,53 @@ describe('audit log', () => {
     const org = testOrganizationId();
     const chain = chainOf(org);
     const longAgo = new Date(Date.now() - 11 * 365 * 86_400_000).toISOString();
-    await publish([
-      ...Array.from({ length: 150 }, (_, i) => ({ ...auditEvent(org, i), occurredAt: longAgo })),
-      ...Array.from({ length: 50 }, (_, i) => auditEvent(org, 150 + i)),
-    ]);
+    // 150 entries appended, and checkpointed, eleven years ago: appended through the service's own
+    // code with their checkpoint signed in the same transaction (so no fresh one covers them),
+    // then dated back as the database clock would have dated them
+    const kms = createKmsClient({
+      region: process.env.AWS_REGION!,
+      keyAlias: 'alias/veil-audit-signing',
+      endpoint: process.env.KMS_ENDPOINT!,
+    });
+    await dataSource.transaction(async (tx) => {
+      await new MerkleLogRepository().append(
+        tx,
+        Array.from({ length: 150 }, (_, i) => {
+          const e = { ...auditEvent(org, i), occurredAt: longAgo };
+          return {
+            eventId: e.eventId,
+            organizationId: org,
+            occurredAt: longAgo,
+            producer: 'test',
+            event: e.data,
+          };
+        }),
+      );
+      const [head] = (await tx.query(`select root_hash from chains where chain_id = $1`, [chain])) as {
+        root_hash: Buffer;
+      }[];
+      const signed = await new CheckpointSigner(kms, 'alias/veil-audit-signing').sign({
+        chain,
+        treeSize: 150,
+        rootHash: head!.root_hash.toString('hex'),
+        signedAt: longAgo,
+      });
+      await tx.query(
+        `insert into checkpoints (chain_id, tree_size, root_hash, signed_at, key_id, algorithm, signature)
+         values ($1, 150, $2, $3, $4, $5, $6)`,
+        [
+          chain,
+          head!.root_hash,
+          longAgo,
+          signed.keyId,
+          signed.algorithm,
+          Buffer.from(signed.signature, 'base64'),
+        ],
+      );
+    });
+    kms.destroy();
+    await asSuperuser([[`update entries set appended_at = $2 where chain_id = $1`, [chain, longAgo]]]);
+    await publish(Array.from({ length: 50 }, (_, i) => auditEvent(org, 150 + i)));
     await expectEventually(async () => expect(await chainSize(chain)).toBe(200), { timeoutMs: 60_000 });
     await headAt(chain, 200);
     const erase = `update entries set entry = null, action = null, actor_type = null, actor_id = null,
@@ -595,6 +639,21 @@ describe('audit log', () => {
       );
       expect(logged!.n).toBe(1);
     });
+
+    // an entry erased before its time (no checkpoint that old covers it) is named, here and outside
+    await asSuperuser([
+      [
+        `update entries set entry = null, action = null, actor_type = null, actor_id = null, outcome = null,
+                request_id = null, inquiry_ids = '{}', subject_refs = '{}', pruned_at = now()
+          where chain_id = $1 and seq = 180`,
+        [chain],
+      ],
+    ]);
+    expect((await verifier.verifyChain(chain)).problem).toMatchObject({ kind: 'entry_erased', seq: 180 });
+    await exportChain(chain, exported);
+    const erasedTooSoon = standaloneVerify(publicKeyFile, exported);
+    expect(erasedTooSoon.stderr).toContain('entry 180 was erased');
+    expect(erasedTooSoon.status).toBe(1);
 
     // a leaf hash kept for an erased entry still cannot be changed unseen
     await asSuperuser([

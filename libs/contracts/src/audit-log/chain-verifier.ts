@@ -9,7 +9,14 @@ export type ProblemKind =
   | 'checkpoint_root_mismatch'
   | 'checkpoint_signature_invalid'
   | 'checkpoint_beyond_log'
+  | 'entry_erased'
   | 'head_mismatch';
+
+/**
+ * Entries may be erased at the end of their retention, never sooner than this: an erased entry
+ * must be covered by a signed checkpoint at least this old (the database refuses younger cutoffs).
+ */
+export const MIN_RETENTION_DAYS = 30;
 
 export interface Problem {
   kind: ProblemKind;
@@ -31,6 +38,8 @@ export class ChainVerifier {
   checkpointsVerified = 0;
   /** Entries past retention, whose content is gone and whose leaf hash was taken as stored. */
   pruned = 0;
+  private firstUnvouchedErased?: number;
+  private readonly now = Date.now();
   private next = 0;
   private readonly checkpoints: Checkpoint[];
 
@@ -85,7 +94,8 @@ export class ChainVerifier {
       this.next < this.checkpoints.length &&
       this.checkpoints[this.next]!.treeSize === this.frontier.size
     ) {
-      const problem = this.checkCheckpoint(this.checkpoints[this.next]!);
+      const checkpoint = this.checkpoints[this.next]!;
+      const problem = this.checkCheckpoint(checkpoint) ?? this.vouchForErased(checkpoint);
       if (problem) return problem;
       this.checkpointsVerified++;
       this.next++;
@@ -94,9 +104,33 @@ export class ChainVerifier {
   }
 
   /**
+   * Erased entries since the last checkpoint are accounted for once a checkpoint old enough covers
+   * them: it was signed when they were whole, at least the minimum retention ago. (Checkpoints are
+   * reached oldest first, so a later one cannot be older.)
+   */
+  private vouchForErased(checkpoint: Checkpoint): Problem | undefined {
+    if (this.firstUnvouchedErased === undefined) return undefined;
+    if (Date.parse(checkpoint.signedAt) <= this.now - MIN_RETENTION_DAYS * 86_400_000) {
+      this.firstUnvouchedErased = undefined;
+      return undefined;
+    }
+    return this.erasedTooSoon();
+  }
+
+  private erasedTooSoon(): Problem {
+    const seq = this.firstUnvouchedErased!;
+    return {
+      kind: 'entry_erased',
+      seq,
+      message: `entry ${seq} was erased, but no checkpoint at least ${MIN_RETENTION_DAYS} days old covers it: not by retention`,
+    };
+  }
+
+  /**
    * An entry whose content was erased at the end of its retention period: only its leaf hash is
    * left, and it is taken as stored. Signed checkpoints at or after it still cover it, so a changed
-   * leaf hash shows as a checkpoint whose root no longer matches.
+   * leaf hash shows as a checkpoint whose root no longer matches, and the first of them must be at
+   * least MIN_RETENTION_DAYS old, or the entry was erased too soon.
    */
   addPruned(seq: number, storedLeafHash: Buffer): Problem | undefined {
     const position = this.frontier.size;
@@ -107,6 +141,7 @@ export class ChainVerifier {
         message: `entry ${position} is missing (the next stored entry is ${seq})`,
       };
     this.pruned++;
+    this.firstUnvouchedErased ??= seq;
     appendLeaf(this.frontier, storedLeafHash);
     return this.reachCheckpoints();
   }
@@ -114,7 +149,7 @@ export class ChainVerifier {
   /** After the last entry: every checkpoint must have been reached. */
   finish(): Problem | undefined {
     const c = this.checkpoints[this.next];
-    if (!c) return undefined;
+    if (!c) return this.firstUnvouchedErased === undefined ? undefined : this.erasedTooSoon();
     return {
       kind: 'checkpoint_beyond_log',
       checkpointSize: c.treeSize,

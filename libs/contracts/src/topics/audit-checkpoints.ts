@@ -6,7 +6,8 @@ import { Timestamp } from '../ids';
 /**
  * Every signed checkpoint of the audit log, as it is made: a witness outside Veil's database
  * (an auditor's consumer, a second region) keeps them, and a log later rolled back or rewritten
- * can no longer match what was witnessed. Hashes and signatures only; no PII.
+ * can no longer match what was witnessed. Hashes and signatures only; no PII — but every chain's
+ * name (so every organization id) and growth: a witness of Veil's whole log, not a customer feed.
  */
 export const AuditCheckpointsTopic = defineTopic({
   name: 'audit.checkpoints',
@@ -33,7 +34,10 @@ export const AuditCheckpointSignedV1 = z.strictObject({
 });
 export type AuditCheckpointSignedV1 = z.infer<typeof AuditCheckpointSignedV1>;
 
-/** The organization a checkpoint event is filed under: its chain's, or `veil` for the operator chain. */
+/**
+ * The organization a checkpoint event is filed under: its chain's, or this reserved id for the
+ * operator chain (no organization can be created with it).
+ */
 export const OPERATOR_CHAIN_OWNER = 'veil';
 
 export const AuditCheckpointSigned = defineEvent<AuditCheckpointSignedV1>({

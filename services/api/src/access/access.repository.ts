@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { PiiAttribute } from '@veil/contracts';
+import { OPERATOR_CHAIN_OWNER, type PiiAttribute } from '@veil/contracts';
 import { type ApiKeyRecord, type ApiKeySource, issueApiKey, type Scope } from '@veil/platform/auth';
 import { queryRows } from '@veil/platform/database';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -60,6 +60,7 @@ export class AccessRepository implements ApiKeySource {
   }
 
   async createOrganization(organizationId: string, name: string): Promise<Organization> {
+    if (organizationId === OPERATOR_CHAIN_OWNER) throw new Error(`${organizationId} is a reserved id`);
     const [row] = await queryRows<{ organization_id: string }>(
       this.dataSource,
       `insert into organizations (organization_id, name) values ($1, $2) on conflict do nothing returning organization_id`,

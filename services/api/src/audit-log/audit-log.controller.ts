@@ -1,4 +1,5 @@
 import { Controller, Req, Res } from '@nestjs/common';
+import { Timestamp } from '@veil/contracts';
 import { CurrentPrincipal, type Principal } from '@veil/platform/auth';
 import { ApiError } from '@veil/platform/service';
 import type { Request, Response } from 'express';
@@ -143,7 +144,7 @@ function decodeCursor(cursor: string): { occurredAt: string; chain: string; seq:
     ) as unknown[];
     if (
       typeof occurredAt === 'string' &&
-      !Number.isNaN(Date.parse(occurredAt)) &&
+      Timestamp.safeParse(occurredAt).success &&
       typeof chain === 'string' &&
       chain.length <= 200 &&
       Number.isSafeInteger(seq) &&

@@ -6,8 +6,9 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * tree, its signed checkpoints and the proofs of every later entry still verify.
  *
  * Erasing is the only change the log ever allows, and only from a maintenance connection that
- * names its cutoff (`audit_log.prune_before`, at least 30 days back): the service's role still has
- * no UPDATE grant, and the trigger refuses anything else — any other update, any delete.
+ * names its cutoff (`audit_log.prune_before`, at least 30 days back) for entries appended before
+ * it (the log's own clock, not the producer's): the service's role still has no UPDATE grant, and
+ * the trigger refuses anything else — any other update, any delete.
  */
 export class AuditRetention1764500000000 implements MigrationInterface {
   name = 'AuditRetention1764500000000';
@@ -27,7 +28,7 @@ export class AuditRetention1764500000000 implements MigrationInterface {
         cutoff timestamptz := nullif(current_setting('audit_log.prune_before', true), '')::timestamptz;
       begin
         if tg_op = 'UPDATE' and cutoff is not null and cutoff <= now() - interval '30 days'
-           and old.pruned_at is null and old.occurred_at < cutoff
+           and old.pruned_at is null and old.appended_at < cutoff
            and new.pruned_at is not null and new.entry is null and new.action is null
            and new.actor_type is null and new.actor_id is null and new.outcome is null
            and new.request_id is null and new.inquiry_ids = '{}' and new.subject_refs = '{}'

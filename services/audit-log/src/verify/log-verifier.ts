@@ -135,7 +135,10 @@ export class LogVerifier {
       if (rows.length === PAGE) next = page(Number(rows[rows.length - 1]!.seq));
       for (const row of rows) {
         const problem = check(replay, row);
-        if (problem) return done(problem);
+        if (problem) {
+          next.catch(() => undefined); // the page read ahead is no longer needed
+          return done(problem);
+        }
       }
       if (rows.length < PAGE) break;
     }
