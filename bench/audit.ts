@@ -139,7 +139,7 @@ async function plainInserts(
   let cpu: Record<string, number> = {};
   const done = new Promise<void>((resolve, reject) => {
     void consumer.run({
-      partitionsConsumedConcurrently: 3,
+      partitionsConsumedConcurrently: 6,
       eachBatch: async ({ batch }) => {
         const rows = batch.messages.flatMap((m) => {
           const decoded = decodeEvent([AuditEvent], m.value);

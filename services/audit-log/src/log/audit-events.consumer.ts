@@ -10,7 +10,12 @@ import { MerkleLogRepository } from './merkle-log.repository';
  * de-duplicates (event ids are unique in it, checked in the append's transaction), so no inbox row.
  */
 @Injectable()
-@EventConsumer({ groupId: 'audit-log.append', contracts: [AuditEvent], inbox: false })
+@EventConsumer({
+  groupId: 'audit-log.append',
+  contracts: [AuditEvent],
+  inbox: false,
+  partitionsConsumedConcurrently: 6,
+})
 export class AuditEventsConsumer implements BatchHandler<AuditEventV1> {
   constructor(private readonly log: MerkleLogRepository) {}
 

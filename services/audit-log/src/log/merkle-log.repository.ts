@@ -35,9 +35,12 @@ export class MerkleLogRepository {
       byChain.get(chain)!.set(event.eventId, event);
     }
     let appended = 0;
-    // A fixed lock order, so two appenders never wait on each other in a cycle.
-    for (const chain of [...byChain.keys()].sort())
-      appended += await this.appendToChain(tx, chain, byChain.get(chain)!);
+    // A fixed lock order, so two appenders never wait on each other in a cycle; the operator chain,
+    // which every partition's batches may touch, last, so its row lock is held the shortest time.
+    const order = [...byChain.keys()].sort((a, b) =>
+      a === OPERATOR_CHAIN ? 1 : b === OPERATOR_CHAIN ? -1 : a < b ? -1 : a > b ? 1 : 0,
+    );
+    for (const chain of order) appended += await this.appendToChain(tx, chain, byChain.get(chain)!);
     return appended;
   }
 
@@ -75,7 +78,9 @@ export class MerkleLogRepository {
       const seq = frontier.size;
       const entry = encodeEntry({ v: 1, chain, seq, ...e });
       const leaf = leafHash(entry);
-      nodes.push(...appendLeaf(frontier, leaf));
+      // only even levels are stored: a third of the rows, and any odd-level subtree is one hash of
+      // two stored ones (ProofService)
+      nodes.push(...appendLeaf(frontier, leaf).filter((n) => n.level % 2 === 0));
       rows.push({
         seq,
         event_id: e.eventId,
