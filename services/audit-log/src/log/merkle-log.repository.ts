@@ -78,9 +78,7 @@ export class MerkleLogRepository {
       const seq = frontier.size;
       const entry = encodeEntry({ v: 1, chain, seq, ...e });
       const leaf = leafHash(entry);
-      // only even levels are stored: a third of the rows, and any odd-level subtree is one hash of
-      // two stored ones (ProofService)
-      nodes.push(...appendLeaf(frontier, leaf).filter((n) => n.level % 2 === 0));
+      nodes.push(...appendLeaf(frontier, leaf));
       rows.push({
         seq,
         event_id: e.eventId,

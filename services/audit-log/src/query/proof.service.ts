@@ -6,7 +6,6 @@ import {
   type InclusionProof,
   inclusionRanges,
   type LeafRange,
-  nodeHash,
   type NodeKey,
   nodesForRange,
   rangeHash,
@@ -73,8 +72,7 @@ export class ProofService {
 
   /** The tree hash of each range, hex, in order. */
   private async hashes(chain: string, ranges: LeafRange[]): Promise<string[]> {
-    // the log stores leaves and even-level subtrees; an odd-level one is read as its two children
-    const keys = ranges.flatMap(nodesForRange).flatMap((k) => (k.level % 2 === 1 ? children(k) : [k]));
+    const keys = ranges.flatMap(nodesForRange);
     const leaves = keys.filter((k) => k.level === 0).map((k) => k.index);
     const inner = keys.filter((k) => k.level > 0);
     const rows = (await this.dataSource.query(
@@ -85,24 +83,12 @@ export class ProofService {
       [chain, inner.map((k) => k.level), inner.map((k) => k.index), leaves],
     )) as { level: number; idx: string; hash: Buffer }[];
     const stored = new Map(rows.map((r) => [`${r.level}/${r.idx}`, r.hash]));
-    const node = (key: NodeKey): Buffer => {
-      if (key.level % 2 === 1) {
-        const [left, right] = children(key);
-        return nodeHash(node(left!), node(right!));
-      }
-      const hash = stored.get(`${key.level}/${key.index}`);
+    const node = ({ level, index }: NodeKey): Buffer => {
+      const hash = stored.get(`${level}/${index}`);
       // a missing subtree means the stored tree lost a node: fail loudly, never hand out a bad proof
-      if (!hash) throw new Error(`${chain}: stored subtree ${key.level}/${key.index} is missing`);
+      if (!hash) throw new Error(`${chain}: stored subtree ${level}/${index} is missing`);
       return hash;
     };
     return ranges.map((range) => rangeHash(range, node).toString('hex'));
   }
-}
-
-/** The two subtrees one level down that make up `key`. */
-function children({ level, index }: NodeKey): NodeKey[] {
-  return [
-    { level: level - 1, index: 2 * index },
-    { level: level - 1, index: 2 * index + 1 },
-  ];
 }
