@@ -12,8 +12,9 @@
  *      each timed from its first row to its last, BENCH_ROUNDS rounds, medians;
  *   2. full verification (the `npm run audit -- verify` code) of the last round's chains: entries/s;
  *   3. inclusion proofs in a chain of BENCH_PROOF_TREE entries (default 10^6; built once through the
- *      service's append code and kept for later runs): generation p50/p99 in process and through
- *      the service's HTTP API, path length vs log2(n), each sampled proof checked.
+ *      service's append code and kept for later runs), once autovacuum has settled after the
+ *      appends: generation p50/p99 in process and through the service's HTTP API, path length vs
+ *      log2(n), sampled proofs checked.
  * Results: bench/results/audit-<time>.json.
  */
 import { randomBytes } from 'node:crypto';
@@ -370,6 +371,9 @@ async function main(): Promise<void> {
   )) as { size: number }[];
   const treeSize = checkpoint!.size;
   say(`inclusion proofs in a chain of ${treeSize} entries...`);
+  // proofs are a read path: measured once the write burst above has settled (autovacuum done,
+  // dirty pages flushed), as they are served in steady state
+  await settle();
   const proofs = new ProofService(dataSource);
   // warm-up (connections, plans, the index pages a proof touches), not measured
   for (let i = 0; i < 200; i++) await proofs.inclusion(chain, Math.floor(Math.random() * treeSize));
@@ -467,6 +471,19 @@ async function main(): Promise<void> {
   );
   kms.destroy();
   await dataSource.destroy();
+}
+
+/** Waits (at most two minutes) for autovacuum workers to finish, then flushes dirty pages. */
+async function settle(): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    const [row] = await adminQuery<{ n: number }>(
+      `select count(*)::int as n from pg_stat_activity where backend_type = 'autovacuum worker'`,
+    );
+    if (row!.n === 0) break;
+    await new Promise((r) => setTimeout(r, 1_000));
+  }
+  await adminQuery('checkpoint');
 }
 
 function round2(n: number): number {
