@@ -8,8 +8,9 @@
  *   npm run audit -- prune --reason "<why>" [--older-than-days N]
  *       retention: erases the content of entries appended more than N days ago (default AUDIT_RETENTION_DAYS,
  *       3650; at least 30), keeping each one's place and leaf hash, so every chain still verifies.
- *       Runs on the administrator connection (the service's role may not change entries); each
- *       organization concerned gets an operator audit entry saying how many of its entries went.
+ *       Runs on the administrator connection (the service's role may not change entries), each
+ *       write as the role owning what it touches; only entries under a checkpoint signed before the
+ *       cutoff go. Each organization concerned gets an operator audit entry with the count.
  *   npm run audit -- export <chain> <file>
  *       writes the chain's signed checkpoints and entries as JSON lines, for the standalone verifier
  *       (tools/verify-audit-export.ts), which needs no database and no Veil server.
@@ -22,12 +23,13 @@ import { OutboxWriter } from '@veil/platform/kafka';
 
 import { createKmsClient } from '@veil/platform/crypto';
 import { loadInfraEnv } from '@veil/platform/config';
-import { createServiceDataSource } from '@veil/platform/database';
+import { createServiceDataSource, serviceRole } from '@veil/platform/database';
 import { serviceEntry, serviceEnvironment } from '@veil/platform/service';
 import type { DataSource } from 'typeorm';
 
 import { CheckpointSigner } from '../services/audit-log/src/checkpoints/checkpoint-signer';
 import { CheckpointStore } from '../services/audit-log/src/checkpoints/checkpoint-store';
+import { AUDIT_LOG_OWNER } from '../services/audit-log/src/migrations/append-only-owner';
 import { AuditQueryRepository } from '../services/audit-log/src/query/audit-query.repository';
 import { LogVerifier } from '../services/audit-log/src/verify/log-verifier';
 
@@ -129,15 +131,24 @@ async function prune(args: string[]): Promise<number> {
   try {
     const pruned = await dataSource.transaction(async (tx) => {
       await tx.query(`select set_config('audit_log.prune_before', $1, true)`, [cutoff]);
+      // Never as the administrator: each write runs as the role that owns what it touches, so a
+      // trigger planted on a table the service owns can never run with superuser rights.
+      await tx.query(`set local role ${AUDIT_LOG_OWNER}`);
+      // Only entries a checkpoint signed before the cutoff covers: that checkpoint vouches, to any
+      // verifier, that they were whole and old enough when erased.
       const counts = (await tx.query(
-        `with pruned as (
-           update entries set entry = null, action = null, actor_type = null, actor_id = null, outcome = null,
+        `with vouched as (
+           select chain_id, max(tree_size) as size from checkpoints where signed_at <= $1 group by chain_id
+         ), pruned as (
+           update entries e set entry = null, action = null, actor_type = null, actor_id = null, outcome = null,
                   request_id = null, inquiry_ids = '{}', subject_refs = '{}', pruned_at = now()
-            where appended_at < $1 and pruned_at is null
-           returning organization_id)
+             from vouched v
+            where e.chain_id = v.chain_id and e.seq < v.size and e.appended_at < $1 and e.pruned_at is null
+           returning e.organization_id)
          select organization_id, count(*)::int as n from pruned group by organization_id order by organization_id`,
         [cutoff],
       )) as { organization_id: string; n: number }[];
+      await tx.query(`set local role ${serviceRole(entry.schema)}`);
       // recorded in the same transaction: a prune that cannot be audited does not happen
       await new OutboxWriter('audit-log').enqueueMany(
         tx,

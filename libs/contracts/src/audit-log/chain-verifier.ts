@@ -10,6 +10,7 @@ export type ProblemKind =
   | 'checkpoint_signature_invalid'
   | 'checkpoint_beyond_log'
   | 'entry_erased'
+  | 'checkpoint_out_of_order'
   | 'head_mismatch';
 
 /**
@@ -17,6 +18,13 @@ export type ProblemKind =
  * must be covered by a signed checkpoint at least this old (the database refuses younger cutoffs).
  */
 export const MIN_RETENTION_DAYS = 30;
+
+/**
+ * Checkpoints are signed as a chain grows, so a larger one is never signed much earlier than a
+ * smaller one; replicas' clocks may differ by this much. (A checkpoint dated back, e.g. to vouch
+ * for an entry erased too soon, shows as out of order.)
+ */
+const CLOCK_SKEW_MS = 5 * 60_000;
 
 export interface Problem {
   kind: ProblemKind;
@@ -39,6 +47,7 @@ export class ChainVerifier {
   /** Entries past retention, whose content is gone and whose leaf hash was taken as stored. */
   pruned = 0;
   private firstUnvouchedErased?: number;
+  private lastSignedAt = -Infinity;
   private readonly now = Date.now();
   private next = 0;
   private readonly checkpoints: Checkpoint[];
@@ -95,7 +104,10 @@ export class ChainVerifier {
       this.checkpoints[this.next]!.treeSize === this.frontier.size
     ) {
       const checkpoint = this.checkpoints[this.next]!;
-      const problem = this.checkCheckpoint(checkpoint) ?? this.vouchForErased(checkpoint);
+      const problem =
+        this.checkCheckpoint(checkpoint) ??
+        this.checkSigningOrder(checkpoint) ??
+        this.vouchForErased(checkpoint);
       if (problem) return problem;
       this.checkpointsVerified++;
       this.next++;
@@ -115,6 +127,18 @@ export class ChainVerifier {
       return undefined;
     }
     return this.erasedTooSoon();
+  }
+
+  private checkSigningOrder(checkpoint: Checkpoint): Problem | undefined {
+    const signedAt = Date.parse(checkpoint.signedAt);
+    if (signedAt < this.lastSignedAt - CLOCK_SKEW_MS)
+      return {
+        kind: 'checkpoint_out_of_order',
+        checkpointSize: checkpoint.treeSize,
+        message: `checkpoint at size ${checkpoint.treeSize} is dated ${checkpoint.signedAt}, before a smaller checkpoint`,
+      };
+    this.lastSignedAt = Math.max(this.lastSignedAt, signedAt);
+    return undefined;
   }
 
   private erasedTooSoon(): Problem {

@@ -29,6 +29,8 @@ export async function secureAppendOnlyTables(adminUrl: string): Promise<void> {
       await client.query(`grant select, insert on audit_log.${table} to ${SERVICE_ROLE}`);
     }
     for (const fn of GUARDS) await client.query(`alter function audit_log.${fn} owner to ${AUDIT_LOG_OWNER}`);
+    // the retention prune erases entries as this role (the trigger allows nothing else)
+    await client.query(`grant update on audit_log.entries to ${AUDIT_LOG_OWNER}`);
     await client.query('commit');
   } catch (error) {
     await client.query('rollback');
