@@ -29,11 +29,8 @@ import {
   OPERATOR_CHAIN,
 } from '@veil/contracts';
 import { loadInfraEnv } from '@veil/platform/config';
-import { createKmsClient } from '@veil/platform/crypto';
-import { createServiceDataSource } from '@veil/platform/database';
 import { createKafkaClient, EventPublisher, OutboxWriter, toMessage } from '@veil/platform/kafka';
 import { JsonLogger } from '@veil/platform/logging';
-import { serviceEntry, serviceEnvironment } from '@veil/platform/service';
 import { adminQuery, freePort, ServiceProcess } from '@veil/testing';
 import type { Kafka } from 'kafkajs';
 import type { DataSource } from 'typeorm';
@@ -42,6 +39,7 @@ import { CheckpointSigner } from '../services/audit-log/src/checkpoints/checkpoi
 import { Checkpointer } from '../services/audit-log/src/checkpoints/checkpointer.service';
 import type { AuditLogConfig } from '../services/audit-log/src/config';
 import { MerkleLogRepository } from '../services/audit-log/src/log/merkle-log.repository';
+import { openAuditLog } from '../services/audit-log/src/operator-access';
 import { ProofService } from '../services/audit-log/src/query/proof.service';
 import { LogVerifier } from '../services/audit-log/src/verify/log-verifier';
 import { cpuSecondsByComponent, median, peakRssMb, percentile, writeResults } from './lib';
@@ -207,7 +205,10 @@ async function drainBacklog(kafka: Kafka): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   const ends = await admin.fetchTopicOffsets(TOPIC);
+  const deadline = Date.now() + 10 * 60_000;
   for (;;) {
+    if (Date.now() > deadline)
+      throw new Error('the audit-log service did not drain the topic within 10 minutes');
     const [committed] = await admin.fetchOffsets({ groupId: 'audit-log.append', topics: [TOPIC] });
     const behind = ends.some((end) => {
       if (end.high === end.low) return false;
@@ -246,7 +247,10 @@ async function serviceAppends(
   const service = await startService();
   let first = 0;
   let cpu: Record<string, number> = {};
+  const deadline = Date.now() + 10 * 60_000;
   for (;;) {
+    if (Date.now() > deadline)
+      throw new Error(`the audit-log service did not append ${EVENTS} events within 10 minutes`);
     const appended = (await chainSizes(dataSource, chains)) - before;
     if (appended > 0 && !first) {
       first = performance.now();
@@ -301,21 +305,7 @@ async function proofTree(dataSource: DataSource, signer: CheckpointSigner): Prom
 
 async function main(): Promise<void> {
   loadInfraEnv();
-  const entry = serviceEntry('audit-log');
-  const env = serviceEnvironment(entry, process.env);
-  const dataSource = createServiceDataSource({
-    url: env.DATABASE_URL!,
-    schema: entry.schema,
-    applicationName: 'bench-audit',
-    poolSize: 4,
-  });
-  await dataSource.initialize();
-  const kms = createKmsClient({
-    region: env.AWS_REGION!,
-    keyAlias: env.AUDIT_SIGNING_KEY_ALIAS ?? 'alias/veil-audit-signing',
-    ...(env.KMS_ENDPOINT ? { endpoint: env.KMS_ENDPOINT } : {}),
-  });
-  const signer = new CheckpointSigner(kms, env.AUDIT_SIGNING_KEY_ALIAS ?? 'alias/veil-audit-signing');
+  const { dataSource, signer, close } = await openAuditLog('bench-audit', 4);
   const { pem } = await signer.publicKeyPem();
   const kafka = createKafkaClient({
     clientId: 'bench-audit',
@@ -469,8 +459,7 @@ async function main(): Promise<void> {
       `results: ${file}`,
     ].join('\n'),
   );
-  kms.destroy();
-  await dataSource.destroy();
+  await close();
 }
 
 /** Waits (at most two minutes) for autovacuum workers to finish, then flushes dirty pages. */

@@ -19,17 +19,15 @@ import { createWriteStream } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 
 import { AuditEvent } from '@veil/contracts';
-import { OutboxWriter } from '@veil/platform/kafka';
-
-import { createKmsClient } from '@veil/platform/crypto';
 import { loadInfraEnv } from '@veil/platform/config';
 import { createServiceDataSource, serviceRole } from '@veil/platform/database';
-import { serviceEntry, serviceEnvironment } from '@veil/platform/service';
+import { OutboxWriter } from '@veil/platform/kafka';
+import { serviceEntry } from '@veil/platform/service';
 import type { DataSource } from 'typeorm';
 
-import { CheckpointSigner } from '../services/audit-log/src/checkpoints/checkpoint-signer';
 import { CheckpointStore } from '../services/audit-log/src/checkpoints/checkpoint-store';
 import { AUDIT_LOG_OWNER } from '../services/audit-log/src/migrations/append-only-owner';
+import { openAuditLog } from '../services/audit-log/src/operator-access';
 import { AuditQueryRepository } from '../services/audit-log/src/query/audit-query.repository';
 import { LogVerifier } from '../services/audit-log/src/verify/log-verifier';
 
@@ -43,30 +41,14 @@ async function main(): Promise<number> {
     return 2;
   }
   loadInfraEnv();
-  const entry = serviceEntry('audit-log');
-  const env = serviceEnvironment(entry, process.env);
-  const dataSource = createServiceDataSource({
-    url: env.DATABASE_URL!,
-    schema: entry.schema,
-    applicationName: 'veil-audit-verify',
-    poolSize: 2,
-  });
-  await dataSource.initialize();
-  const kms = createKmsClient({
-    region: env.AWS_REGION!,
-    keyAlias: env.AUDIT_SIGNING_KEY_ALIAS ?? 'alias/veil-audit-signing',
-    ...(env.KMS_ENDPOINT ? { endpoint: env.KMS_ENDPOINT } : {}),
-  });
+  const { dataSource, signer, close } = await openAuditLog('veil-audit-verify');
   try {
     if (command === 'export') {
       const count = await exportChain(dataSource, chains[0]!, chains[1]!);
       process.stderr.write(`exported ${count} entries of ${chains[0]} to ${chains[1]}\n`);
       return 0;
     }
-    const { pem } = await new CheckpointSigner(
-      kms,
-      env.AUDIT_SIGNING_KEY_ALIAS ?? 'alias/veil-audit-signing',
-    ).publicKeyPem();
+    const { pem } = await signer.publicKeyPem();
     const report = await new LogVerifier(dataSource, pem).verifyAll(chains.length > 0 ? chains : undefined);
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     process.stderr.write(
@@ -79,8 +61,7 @@ async function main(): Promise<number> {
     );
     return report.ok ? 0 : 1;
   } finally {
-    kms.destroy();
-    await dataSource.destroy();
+    await close();
   }
 }
 
