@@ -292,3 +292,61 @@ describe('vault: key rotation by encryption budget', () => {
     }
   });
 });
+
+describe('vault: organization keys under cache churn', () => {
+  // Every use evicts the cached key (max uses 1, max age 0) while other stores of the same
+  // organization still hold it: a key in use must never be zeroed under them.
+  it('wraps every data key under the real organization key during 1,000 concurrent stores', async () => {
+    const vault = await startVault({ VAULT_KEY_CACHE_MAX_USES: '1', VAULT_KEY_CACHE_MAX_AGE_MS: '0' });
+    const api = new VaultApi(vault);
+    const orgs = [testOrganizationId(), testOrganizationId(), testOrganizationId()];
+    const stored = Array.from({ length: 1_000 }, (_, i) => ({
+      organizationId: orgs[i % orgs.length]!,
+      inquiryId: testId('inq'),
+    }));
+    try {
+      const results = await Promise.all(
+        stored.map(async (s) => {
+          const res = await fetch(`${vault.baseUrl}/internal/v1/inquiries/store`, {
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              authorization: `Bearer ${vault.env.VAULT_INTERNAL_TOKEN}`,
+            },
+            body: JSON.stringify({ inquiries: [{ ...s, values: values(s.inquiryId) }] }),
+          });
+          return res.status;
+        }),
+      );
+      expect(results.filter((status) => status !== 200)).toEqual([]);
+      for (const org of orgs) {
+        const ids = stored.filter((s) => s.organizationId === org).map((s) => s.inquiryId);
+        for (let i = 0; i < ids.length; i += 100) {
+          const res = await api.reveal(org, ids.slice(i, i + 100));
+          expect(res.status).toBe(200);
+          const wrong = (res.body.inquiries as Revealed[])
+            .filter((r) => JSON.stringify(r.attributes) !== JSON.stringify(values(r.inquiryId)))
+            .map((r) => r.inquiryId);
+          expect(wrong).toEqual([]);
+        }
+        // The blind index was computed under the real index key too.
+        const probe = stored.find((s) => s.organizationId === org)!;
+        const lookup = await fetch(`${vault.baseUrl}/internal/v1/inquiries/lookup`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            authorization: `Bearer ${vault.env.VAULT_INTERNAL_TOKEN}`,
+          },
+          body: JSON.stringify({
+            organizationId: org,
+            kind: 'emailAddress',
+            value: values(probe.inquiryId).emailAddress,
+          }),
+        });
+        expect(await lookup.json()).toEqual({ inquiryIds: [probe.inquiryId] });
+      }
+    } finally {
+      await vault.stop();
+    }
+  });
+});

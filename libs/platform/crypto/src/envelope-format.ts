@@ -117,9 +117,20 @@ export interface DataKeyContext {
   kekVersion: number;
 }
 
-/** Wraps a per-inquiry data key under the organization's key-encryption key (locally: no KMS call). */
+/**
+ * Wraps a per-inquiry data key under the organization's key-encryption key (locally: no KMS call),
+ * then opens the result again: a wrap that does not give the data key back is never returned, and
+ * neither key may be a zeroed buffer (a wrap under zeros would be readable by anyone).
+ */
 export function wrapDataKey(kek: Buffer, dataKey: Buffer, ctx: DataKeyContext): Buffer {
-  return seal(kek, dataKey, dataKeyAad(ctx));
+  assertUsableKey(kek);
+  assertUsableKey(dataKey);
+  const wrapped = seal(kek, dataKey, dataKeyAad(ctx));
+  const check = open(kek, wrapped, dataKeyAad(ctx));
+  const same = check.equals(dataKey);
+  check.fill(0);
+  if (!same) throw new Error('a wrapped data key did not unwrap to itself');
+  return wrapped;
 }
 
 export function unwrapDataKey(kek: Buffer, wrapped: Buffer, ctx: DataKeyContext): Buffer {
@@ -133,6 +144,14 @@ function dataKeyAad(ctx: DataKeyContext): Buffer {
     ctx.dataKeyVersion,
     ctx.kekVersion,
   ]);
+}
+
+/** A key must be 32 bytes and never all zeros (a zeroed buffer is not a key). */
+export function assertUsableKey(key: Buffer): void {
+  if (key.length !== KEY_BYTES) throw new Error('a key must be 32 bytes');
+  let acc = 0;
+  for (const byte of key) acc |= byte;
+  if (acc === 0) throw new Error('refusing an all-zero key');
 }
 
 export function newDataKey(): Buffer {

@@ -1,5 +1,7 @@
 import { DecryptCommand, GenerateDataKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
 
+import { assertUsableKey } from './envelope-format';
+
 /** KMS could not be reached or refused for a passing reason: retry later, never fall back to plaintext. */
 export class KmsUnavailableError extends Error {
   readonly retriable = true;
@@ -87,6 +89,10 @@ interface CacheEntry {
   key: Buffer;
   loadedAt: number;
   uses: number;
+  /** Leases not yet released: the key is zeroed only when it is evicted and this is 0. */
+  leases: number;
+  evicted: boolean;
+  zeroed: boolean;
 }
 
 export interface KeyCacheOptions {
@@ -96,9 +102,20 @@ export interface KeyCacheOptions {
 }
 
 /**
+ * A key handed out by the cache. The bytes stay valid (never zeroed, even when the cache drops
+ * the key meanwhile) until `release()`; after that, reading `key` throws. Release every lease.
+ */
+export interface KeyLease {
+  readonly key: Buffer;
+  release(): void;
+}
+
+/**
  * Plaintext key-encryption keys in memory, each for at most `maxAgeMs` and `maxUses` uses, then
- * dropped (and zeroed) so the next use goes back to KMS. Concurrent misses for one key share a
- * single load.
+ * dropped so the next use goes back to KMS. A dropped key is zeroed once its last lease is
+ * released: a request that still holds it can never see it change under it (a key zeroed
+ * mid-request would wrap data keys under 32 zero bytes). Concurrent misses for one key share a
+ * single load, and its waiters share its uses.
  */
 export class KeyCache {
   private readonly entries = new Map<string, CacheEntry>();
@@ -109,45 +126,53 @@ export class KeyCache {
     this.now = options.now ?? Date.now;
   }
 
-  /** Returns the key for `id`, loading it when absent, too old or used up; counts `uses` uses. */
-  async use(id: string, load: () => Promise<Buffer>, uses = 1): Promise<Buffer> {
-    let entry = this.entries.get(id);
-    if (
-      entry &&
-      (this.now() - entry.loadedAt >= this.options.maxAgeMs || entry.uses + uses > this.options.maxUses)
-    ) {
-      this.evict(id);
-      entry = undefined;
-    }
-    if (!entry) {
-      let pending = this.loading.get(id);
-      if (!pending) {
-        pending = load().then((key) => ({ key, loadedAt: this.now(), uses: 0 }));
-        this.loading.set(id, pending);
-        pending.then(
-          (loaded) => {
-            this.loading.delete(id);
-            this.entries.set(id, loaded);
-          },
-          () => this.loading.delete(id),
-        );
+  /** Leases the key for `id`, loading it when absent, too old or used up; counts `uses` uses. */
+  async lease(id: string, load: () => Promise<Buffer>, uses = 1): Promise<KeyLease> {
+    for (;;) {
+      let entry = this.entries.get(id);
+      if (
+        entry &&
+        (this.now() - entry.loadedAt >= this.options.maxAgeMs || entry.uses + uses > this.options.maxUses)
+      ) {
+        this.evict(id);
+        entry = undefined;
       }
-      entry = await pending;
+      if (!entry) entry = await this.load(id, load);
+      // Dropped and zeroed between the load and this continuation (no lease held it): load again.
+      if (entry.zeroed) continue;
+      entry.uses += uses;
+      return this.leaseOf(entry);
     }
-    entry.uses += uses;
-    return entry.key;
+  }
+
+  /** Runs `fn` with the key leased, releasing it afterwards whatever happens. */
+  async withKey<T>(
+    id: string,
+    load: () => Promise<Buffer>,
+    uses: number,
+    fn: (key: Buffer) => T | Promise<T>,
+  ): Promise<T> {
+    const lease = await this.lease(id, load, uses);
+    try {
+      return await fn(lease.key);
+    } finally {
+      lease.release();
+    }
   }
 
   /** Caches a key obtained another way (e.g. the plaintext half of a fresh GenerateDataKey). */
   put(id: string, key: Buffer): void {
+    assertUsableKey(key);
     this.evict(id);
-    this.entries.set(id, { key, loadedAt: this.now(), uses: 0 });
+    this.entries.set(id, newEntry(key, this.now()));
   }
 
   evict(id: string): void {
     const entry = this.entries.get(id);
-    entry?.key.fill(0);
+    if (!entry) return;
     this.entries.delete(id);
+    entry.evicted = true;
+    if (entry.leases === 0) zero(entry);
   }
 
   clear(): void {
@@ -157,4 +182,50 @@ export class KeyCache {
   get size(): number {
     return this.entries.size;
   }
+
+  private load(id: string, load: () => Promise<Buffer>): Promise<CacheEntry> {
+    let pending = this.loading.get(id);
+    if (!pending) {
+      pending = load().then((key) => {
+        assertUsableKey(key);
+        return newEntry(key, this.now());
+      });
+      this.loading.set(id, pending);
+      pending.then(
+        (loaded) => {
+          this.loading.delete(id);
+          this.evict(id);
+          this.entries.set(id, loaded);
+        },
+        () => this.loading.delete(id),
+      );
+    }
+    return pending;
+  }
+
+  private leaseOf(entry: CacheEntry): KeyLease {
+    entry.leases++;
+    let released = false;
+    return {
+      get key() {
+        if (released) throw new Error('key lease used after release');
+        return entry.key;
+      },
+      release() {
+        if (released) return;
+        released = true;
+        entry.leases--;
+        if (entry.evicted && entry.leases === 0) zero(entry);
+      },
+    };
+  }
+}
+
+function newEntry(key: Buffer, loadedAt: number): CacheEntry {
+  return { key, loadedAt, uses: 0, leases: 0, evicted: false, zeroed: false };
+}
+
+function zero(entry: CacheEntry): void {
+  entry.key.fill(0);
+  entry.zeroed = true;
 }

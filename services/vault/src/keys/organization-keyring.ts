@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { KeyCache, KmsKeyService } from '@veil/platform/crypto';
+import type { KeyCache, KeyLease, KmsKeyService } from '@veil/platform/crypto';
 import { queryRows } from '@veil/platform/database';
 import type { DataSource } from 'typeorm';
 
@@ -27,9 +27,9 @@ export interface KeyringPolicy {
   reservationBlock: number;
 }
 
-export interface OrganizationKey {
+/** A leased organization key: valid until `release()`, which every holder must call. */
+export interface OrganizationKey extends KeyLease {
   version: number;
-  key: Buffer;
 }
 
 /**
@@ -63,7 +63,7 @@ export class OrganizationKeyring {
       const r = this.reservations.get(organizationId);
       if (r && r.remaining >= uses && Date.now() - r.createdAt.getTime() < this.policy.maxAgeMs) {
         r.remaining -= uses;
-        return { version: r.version, key: await this.keyByVersion(organizationId, 'kek', r.version, uses) };
+        return withVersion(r.version, await this.keyByVersion(organizationId, 'kek', r.version, uses));
       }
       let refill = this.refilling.get(organizationId);
       if (!refill) {
@@ -79,7 +79,7 @@ export class OrganizationKeyring {
   /** The organization's blind-index key (a single version: rotating it would orphan every index). */
   async indexKey(organizationId: string): Promise<OrganizationKey> {
     const known = this.indexVersions.get(organizationId);
-    if (known) return { version: known, key: await this.keyByVersion(organizationId, 'blind_index', known) };
+    if (known) return withVersion(known, await this.keyByVersion(organizationId, 'blind_index', known));
     let row = await this.activeRow(organizationId, 'blind_index');
     if (!row) {
       await this.createNextVersion(organizationId, 'blind_index');
@@ -87,12 +87,12 @@ export class OrganizationKeyring {
     }
     if (!row) throw new Error('blind-index key missing after creation');
     this.indexVersions.set(organizationId, row.version);
-    return { version: row.version, key: await this.keyByVersion(organizationId, 'blind_index', row.version) };
+    return withVersion(row.version, await this.keyByVersion(organizationId, 'blind_index', row.version));
   }
 
-  /** Any version of a key, e.g. the KEK that wrapped an old data key. */
-  keyByVersion(organizationId: string, purpose: KeyPurpose, version: number, uses = 1): Promise<Buffer> {
-    return this.cache.use(
+  /** Any version of a key, e.g. the KEK that wrapped an old data key; release the lease after use. */
+  keyByVersion(organizationId: string, purpose: KeyPurpose, version: number, uses = 1): Promise<KeyLease> {
+    return this.cache.lease(
       cacheId(organizationId, purpose, version),
       async () => {
         const [row] = await queryRows<KeyRow>(
@@ -201,6 +201,16 @@ export class OrganizationKeyring {
     }
     return next;
   }
+}
+
+function withVersion(version: number, lease: KeyLease): OrganizationKey {
+  return {
+    version,
+    get key() {
+      return lease.key;
+    },
+    release: () => lease.release(),
+  };
 }
 
 function cacheId(organizationId: string, purpose: KeyPurpose, version: number): string {

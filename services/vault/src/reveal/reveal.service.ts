@@ -156,12 +156,17 @@ export class RevealService {
         throw new IntegrityError('malformed ciphertext bundle');
       }
       const kek = await this.keyring.keyByVersion(organizationId, 'kek', row.kek_version);
-      const dataKey = unwrapDataKey(kek, row.wrapped_key, {
-        organizationId,
-        inquiryId: row.inquiry_id,
-        dataKeyVersion: row.data_key_version,
-        kekVersion: row.kek_version,
-      });
+      let dataKey: Buffer;
+      try {
+        dataKey = unwrapDataKey(kek.key, row.wrapped_key, {
+          organizationId,
+          inquiryId: row.inquiry_id,
+          dataKeyVersion: row.data_key_version,
+          kekVersion: row.kek_version,
+        });
+      } finally {
+        kek.release();
+      }
       try {
         for (const attribute of request.attributes) {
           const ciphertext = fields.get(attribute);

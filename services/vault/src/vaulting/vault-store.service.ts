@@ -10,7 +10,7 @@ import {
 import { queryRows } from '@veil/platform/database';
 import { DataSource } from 'typeorm';
 
-import { OrganizationKeyring } from '../keys/organization-keyring';
+import { type OrganizationKey, OrganizationKeyring } from '../keys/organization-keyring';
 import { packFields } from './field-bundle';
 import { vaultTokens } from './tokens';
 
@@ -159,57 +159,71 @@ export class VaultStore {
     const out: EncryptedInquiry[] = [];
     for (const [organizationId, inquiries] of byOrg) {
       const kek = await this.keyring.encryptionKey(organizationId, inquiries.length);
-      const indexKey = await this.keyring.indexKey(organizationId);
-      for (const inquiry of inquiries) {
-        const dataKey = newDataKey();
+      try {
+        const indexKey = await this.keyring.indexKey(organizationId);
         try {
-          const context = { organizationId, inquiryId: inquiry.inquiryId, dataKeyVersion: DATA_KEY_VERSION };
-          const fields = new Map<string, Buffer>();
-          const indexes: EncryptedInquiry['indexes'] = [];
-          for (const [attribute, raw] of Object.entries(inquiry.values) as [
-            PiiAttribute,
-            string | string[],
-          ][]) {
-            const value = typeof raw === 'string' ? raw : JSON.stringify(raw);
-            fields.set(attribute, encryptField(dataKey, value, { ...context, attribute }));
-            const kind = INDEXED[attribute];
-            if (kind)
-              indexes.push({
-                kind,
-                digest: blindIndex(indexKey.key, kind, value),
-                keyVersion: indexKey.version,
-              });
-          }
-          out.push({
-            organizationId,
-            inquiryId: inquiry.inquiryId,
-            kekVersion: kek.version,
-            wrappedKey: wrapDataKey(kek.key, dataKey, { ...context, kekVersion: kek.version }),
-            attributes: [...fields.keys()] as PiiAttribute[],
-            bundle: packFields(fields),
-            indexes,
-            tokens: vaultTokens(
-              indexKey.key,
-              organizationId,
-              inquiry.inquiryId,
-              fields.keys() as Iterable<PiiAttribute>,
-            ),
-          });
+          for (const inquiry of inquiries) out.push(this.encryptOne(organizationId, inquiry, kek, indexKey));
         } finally {
-          dataKey.fill(0);
+          indexKey.release();
         }
+      } finally {
+        kek.release();
       }
     }
     return out;
   }
 
+  private encryptOne(
+    organizationId: string,
+    inquiry: InquiryToVault,
+    kek: OrganizationKey,
+    indexKey: OrganizationKey,
+  ): EncryptedInquiry {
+    const dataKey = newDataKey();
+    try {
+      const context = { organizationId, inquiryId: inquiry.inquiryId, dataKeyVersion: DATA_KEY_VERSION };
+      const fields = new Map<string, Buffer>();
+      const indexes: EncryptedInquiry['indexes'] = [];
+      for (const [attribute, raw] of Object.entries(inquiry.values) as [PiiAttribute, string | string[]][]) {
+        const value = typeof raw === 'string' ? raw : JSON.stringify(raw);
+        fields.set(attribute, encryptField(dataKey, value, { ...context, attribute }));
+        const kind = INDEXED[attribute];
+        if (kind)
+          indexes.push({ kind, digest: blindIndex(indexKey.key, kind, value), keyVersion: indexKey.version });
+      }
+      return {
+        organizationId,
+        inquiryId: inquiry.inquiryId,
+        kekVersion: kek.version,
+        wrappedKey: wrapDataKey(kek.key, dataKey, { ...context, kekVersion: kek.version }),
+        attributes: [...fields.keys()] as PiiAttribute[],
+        bundle: packFields(fields),
+        indexes,
+        tokens: vaultTokens(
+          indexKey.key,
+          organizationId,
+          inquiry.inquiryId,
+          fields.keys() as Iterable<PiiAttribute>,
+        ),
+      };
+    } finally {
+      dataKey.fill(0);
+    }
+  }
+
   /** Inquiries whose blind index of `kind` matches `value` (equality search without decrypting). */
   async findByBlindIndex(organizationId: string, kind: BlindIndexKind, value: string): Promise<string[]> {
     const indexKey = await this.keyring.indexKey(organizationId);
+    let digest: string;
+    try {
+      digest = blindIndex(indexKey.key, kind, value);
+    } finally {
+      indexKey.release();
+    }
     const rows = await queryRows<{ inquiry_id: string }>(
       this.dataSource,
       `select inquiry_id from blind_indexes where organization_id = $1 and kind = $2 and digest = $3 order by inquiry_id limit 1000`,
-      [organizationId, kind, blindIndex(indexKey.key, kind, value)],
+      [organizationId, kind, digest],
     );
     return rows.map((r) => r.inquiry_id);
   }
@@ -234,15 +248,19 @@ export class VaultStore {
     );
     for (const row of rows) {
       const attributes = (row.attributes ?? []) as PiiAttribute[];
-      const tokens = attributes.length
-        ? vaultTokens(
-            (await this.keyring.indexKey(row.organization_id)).key,
-            row.organization_id,
-            row.inquiry_id,
-            attributes,
-          )
-        : {};
-      out.set(key(row.organization_id, row.inquiry_id), tokens);
+      if (attributes.length === 0) {
+        out.set(key(row.organization_id, row.inquiry_id), {});
+        continue;
+      }
+      const indexKey = await this.keyring.indexKey(row.organization_id);
+      try {
+        out.set(
+          key(row.organization_id, row.inquiry_id),
+          vaultTokens(indexKey.key, row.organization_id, row.inquiry_id, attributes),
+        );
+      } finally {
+        indexKey.release();
+      }
     }
     return out;
   }
