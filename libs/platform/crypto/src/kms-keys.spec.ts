@@ -1,7 +1,8 @@
+import type { KMSClient } from '@aws-sdk/client-kms';
 import { randomBytes } from 'node:crypto';
 
 import { wrapDataKey } from './envelope-format';
-import { KeyCache } from './kms-keys';
+import { KeyCache, KmsKeyService } from './kms-keys';
 
 const isZero = (key: Buffer) => key.every((byte) => byte === 0);
 
@@ -97,5 +98,25 @@ describe('KeyCache', () => {
         kekVersion: 1,
       }),
     ).toThrow('all-zero');
+  });
+});
+
+describe('KmsKeyService', () => {
+  it("zeroes the plaintext key bytes of the SDK's responses once it has its own copy", async () => {
+    const responses: Uint8Array[] = [];
+    const client = {
+      send: async () => {
+        const plaintext = new Uint8Array(randomBytes(32));
+        responses.push(plaintext);
+        return { Plaintext: plaintext, CiphertextBlob: new Uint8Array(8).fill(1), KeyId: 'key-1' };
+      },
+    } as unknown as KMSClient;
+    const kms = new KmsKeyService(client, 'alias/test');
+    const generated = await kms.generate({ organizationId: 'org_a' });
+    const decrypted = await kms.decrypt(generated.wrapped, { organizationId: 'org_a' });
+    expect(responses).toHaveLength(2);
+    for (const response of responses) expect(response.every((byte) => byte === 0)).toBe(true);
+    expect(isZero(generated.plaintext)).toBe(false);
+    expect(isZero(decrypted)).toBe(false);
   });
 });

@@ -56,10 +56,12 @@ export class KmsKeyService {
         }),
       ),
     );
-    if (!out.Plaintext || !out.CiphertextBlob || !out.KeyId)
+    if (!out.Plaintext || !out.CiphertextBlob || !out.KeyId) {
+      out.Plaintext?.fill(0);
       throw new KmsUnavailableError('KMS returned an incomplete data key');
+    }
     return {
-      plaintext: Buffer.from(out.Plaintext),
+      plaintext: takePlaintext(out.Plaintext),
       wrapped: Buffer.from(out.CiphertextBlob),
       kmsKeyId: out.KeyId,
     };
@@ -70,7 +72,7 @@ export class KmsKeyService {
       this.client.send(new DecryptCommand({ CiphertextBlob: wrapped, EncryptionContext: context })),
     );
     if (!out.Plaintext) throw new KmsUnavailableError('KMS returned no plaintext');
-    return Buffer.from(out.Plaintext);
+    return takePlaintext(out.Plaintext);
   }
 
   private async call<T>(operation: () => Promise<T>): Promise<T> {
@@ -83,6 +85,13 @@ export class KmsKeyService {
       throw new KmsUnavailableError(`KMS call failed: ${name || (error as Error).message}`, error);
     }
   }
+}
+
+/** Copies a key out of the SDK's response and zeroes the SDK's own buffer, so one copy remains. */
+function takePlaintext(sdkBytes: Uint8Array): Buffer {
+  const key = Buffer.from(sdkBytes);
+  sdkBytes.fill(0);
+  return key;
 }
 
 interface CacheEntry {
