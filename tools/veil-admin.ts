@@ -4,6 +4,9 @@
  *   npm run admin -- org:create <organization-id> "<name>"
  *       creates an organization and its first admin key (every scope); prints the secret once
  *   npm run admin -- key:create <organization-id> "<name>" <scope[,scope...]> [expires-at]
+ *   npm run admin -- org:suspend <organization-id> "<reason>"
+ *       every key of the organization answers 401 on every replica within seconds
+ *   npm run admin -- org:reactivate <organization-id> "<reason>"
  *
  * Writes through the api service's own role and tables, with an audit event (actor: operator).
  * The key works on every service within a second (their registries refresh).
@@ -22,6 +25,7 @@ import { AccessRepository } from '../services/api/src/access/access.repository';
 function usage(): never {
   process.stderr.write(
     'usage:\n  npm run admin -- org:create <organization-id> "<name>"\n  npm run admin -- key:create <organization-id> "<name>" <scope,...> [expires-at]\n' +
+      '  npm run admin -- org:suspend <organization-id> "<reason>"\n  npm run admin -- org:reactivate <organization-id> "<reason>"\n' +
       `scopes: ${SCOPES.join(', ')}\n`,
   );
   process.exit(2);
@@ -46,6 +50,32 @@ async function main(): Promise<void> {
   const access = new AccessRepository(dataSource);
   const operator = `op_${userInfo().username}@${hostname()}`.replace(/[^A-Za-z0-9_.:-]/g, '_').slice(0, 128);
   try {
+    if (command === 'org:suspend' || command === 'org:reactivate') {
+      const status = command === 'org:suspend' ? 'suspended' : 'active';
+      const reason = name;
+      await dataSource.transaction(async (tx) => {
+        const before = await access.setOrganizationStatus(tx, organizationId, status);
+        if (!before) throw new Error(`no organization ${organizationId}`);
+        await new OutboxWriter('veil-admin').enqueue(
+          tx,
+          AuditEvent,
+          {
+            organizationId,
+            data: {
+              action: command === 'org:suspend' ? 'org.suspended' : 'org.reactivated',
+              actor: { type: 'operator', id: operator },
+              outcome: 'allowed',
+              targets: { resourceIds: [organizationId] },
+              purpose: reason,
+              change: { field: 'status', before: [before], after: [status] },
+            },
+          },
+          { ordered: false },
+        );
+      });
+      process.stdout.write(`organization ${organizationId} is ${status}\n`);
+      return;
+    }
     let scopes: Scope[];
     if (command === 'org:create') {
       await access.createOrganization(organizationId, name);

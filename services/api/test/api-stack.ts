@@ -12,7 +12,7 @@ import {
   testKafka,
   testOrganizationId,
 } from '@veil/testing';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 
 import { AccessRepository } from '../src/access/access.repository';
 
@@ -104,6 +104,12 @@ export class ApiStack {
       await this.dataSource.initialize();
     }
     return new AccessRepository(this.dataSource);
+  }
+
+  /** Runs `fn` in a transaction of the access tables (e.g. one held open while others commit). */
+  async inTransaction<T>(fn: (access: AccessRepository, tx: EntityManager) => Promise<T>): Promise<T> {
+    const access = await this.access();
+    return this.dataSource!.transaction((tx) => fn(access, tx));
   }
 
   async organization(): Promise<{ id: string; adminKey: string }> {

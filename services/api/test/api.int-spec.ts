@@ -1,4 +1,11 @@
-import { adminQuery, canary, expectEventually, scanForCanaries, adminDatabaseUrl } from '@veil/testing';
+import {
+  adminQuery,
+  canary,
+  expectEventually,
+  scanForCanaries,
+  adminDatabaseUrl,
+  type ServiceProcess,
+} from '@veil/testing';
 import { type Scope, SCOPES } from '@veil/platform/auth';
 
 import { type ApiRoute, ROUTES } from '../src/http/routes';
@@ -315,6 +322,71 @@ describe('customer API', () => {
       );
       expect(Date.now() - started).toBeLessThan(5_000);
       expect(replica.running).toBe(true);
+    });
+  });
+
+  describe('key registry', () => {
+    const path = () => `/v1/inquiries/${aInquiries[0]!.inquiryId}`;
+    const statusOn = async (key: string, api: ServiceProcess) =>
+      (await stack.call('GET', path(), key, undefined, {}, api)).status;
+    const replicas = async () => {
+      while (stack.apis.length < 2) await stack.addApi();
+      return stack.apis;
+    };
+
+    it('sees two revocations whose commits come out of order on every replica within 5 s', async () => {
+      const apis = await replicas();
+      const first = await stack.key(a.id, ['inquiry:read']);
+      const second = await stack.key(a.id, ['inquiry:read']);
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let revokedInTx!: () => void;
+      const inTx = new Promise<void>((resolve) => (revokedInTx = resolve));
+      // The first revocation takes its change marker, then waits to commit until after the second.
+      const slow = stack.inTransaction(async (access, tx) => {
+        expect(await access.revokeKey(tx, a.id, first.keyId)).toBeDefined();
+        revokedInTx();
+        await held;
+      });
+      await inTx;
+      expect((await stack.call('DELETE', `/v1/api-keys/${second.keyId}`, a.adminKey)).status).toBe(200);
+      await expectEventually(async () => {
+        for (const api of apis) expect(await statusOn(second.secret, api)).toBe(401);
+      });
+      // Every replica has refreshed past the second change; now the first one commits.
+      release();
+      await slow;
+      const committed = Date.now();
+      await expectEventually(
+        async () => {
+          for (const api of apis) expect(await statusOn(first.secret, api)).toBe(401);
+        },
+        { timeoutMs: 5_000, intervalMs: 50 },
+      );
+      expect(Date.now() - committed).toBeLessThan(5_000);
+    });
+
+    it('makes every key of a suspended organization answer 401 on every replica within 5 s, and restores them', async () => {
+      const apis = await replicas();
+      const org = await stack.organization();
+      const reader = await stack.key(org.id, ['inquiry:read']);
+      for (const api of apis) expect(await statusOn(reader.secret, api)).not.toBe(401);
+      await adminQuery(`update api.organizations set status = 'suspended' where organization_id = $1`, [
+        org.id,
+      ]);
+      const suspended = Date.now();
+      await expectEventually(
+        async () => {
+          for (const api of apis)
+            for (const key of [org.adminKey, reader.secret]) expect(await statusOn(key, api)).toBe(401);
+        },
+        { timeoutMs: 5_000, intervalMs: 50 },
+      );
+      expect(Date.now() - suspended).toBeLessThan(5_000);
+      await adminQuery(`update api.organizations set status = 'active' where organization_id = $1`, [org.id]);
+      await expectEventually(async () => {
+        for (const api of apis) expect(await statusOn(reader.secret, api)).not.toBe(401);
+      });
     });
   });
 

@@ -11,14 +11,21 @@ export interface ApiKeyRecord {
   revokedAt: Date | null;
   /** The organization is active (a suspended organization's keys stop working). */
   organizationActive: boolean;
-  /** Monotonic change marker (e.g. a database sequence) for incremental refresh. */
-  version: number;
+}
+
+export interface ApiKeyChanges {
+  keys: ApiKeyRecord[];
+  /** Opaque position to pass to the next call. */
+  cursor: string;
 }
 
 /** Where keys come from: the owning service's table, or an event stream of key changes. */
 export interface ApiKeySource {
-  /** Every key changed after `sinceVersion` (all keys when 0), in version order. */
-  changedSince(sinceVersion: number): Promise<ApiKeyRecord[]>;
+  /**
+   * Every key that may have changed since `cursor` (all keys without one). It must never miss a
+   * change whatever order concurrent changes commit in; returning a key again is harmless.
+   */
+  changedSince(cursor: string | undefined): Promise<ApiKeyChanges>;
 }
 
 export interface Principal {
@@ -32,13 +39,14 @@ export type VerifyResult =
 
 /**
  * Verifies API keys from memory: the registry mirrors the key table and refreshes its changes
- * every `refreshMs` (default 1 s), so verification never touches the database and a revocation
- * takes effect within one refresh on every process that authenticates.
+ * every `refreshMs` (default 1 s), so verification never touches the database and a revocation or
+ * an organization's suspension takes effect within about one refresh (after its commit) on every
+ * process that authenticates.
  */
 export class ApiKeyRegistry {
   private readonly logger = new Logger('ApiKeyRegistry');
   private readonly keys = new Map<string, ApiKeyRecord>();
-  private version = 0;
+  private cursor?: string;
   private timer?: NodeJS.Timeout;
   private lastRefresh = 0;
   private refreshing?: Promise<void>;
@@ -66,11 +74,9 @@ export class ApiKeyRegistry {
   refresh(): Promise<void> {
     this.refreshing ??= (async () => {
       try {
-        const changed = await this.source.changedSince(this.version);
-        for (const key of changed) {
-          this.keys.set(key.keyId, key);
-          this.version = Math.max(this.version, key.version);
-        }
+        const { keys, cursor } = await this.source.changedSince(this.cursor);
+        for (const key of keys) this.keys.set(key.keyId, key);
+        this.cursor = cursor;
         this.lastRefresh = Date.now();
       } catch (error) {
         this.logger.warn({ msg: 'API key refresh failed', error: (error as Error).name });

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { OPERATOR_CHAIN_OWNER, type PiiAttribute } from '@veil/contracts';
-import { type ApiKeyRecord, type ApiKeySource, issueApiKey, type Scope } from '@veil/platform/auth';
+import { type ApiKeyChanges, type ApiKeySource, issueApiKey, type Scope } from '@veil/platform/auth';
 import { queryRows } from '@veil/platform/database';
 import { DataSource, type EntityManager } from 'typeorm';
 
@@ -30,7 +30,6 @@ interface KeyRow {
   created_at: Date;
   expires_at: Date | null;
   revoked_at: Date | null;
-  version: string;
   org_active: boolean;
 }
 
@@ -39,24 +38,42 @@ interface KeyRow {
 export class AccessRepository implements ApiKeySource {
   constructor(private readonly dataSource: DataSource) {}
 
-  async changedSince(sinceVersion: number): Promise<ApiKeyRecord[]> {
-    const rows = await queryRows<KeyRow>(
-      this.dataSource,
-      `select k.*, o.status = 'active' as org_active
-         from api_keys k join organizations o using (organization_id)
-        where k.version > $1 order by k.version`,
-      [sinceVersion],
-    );
-    return rows.map((r) => ({
-      keyId: r.key_id,
-      organizationId: r.organization_id,
-      secretHash: r.secret_hash,
-      scopes: r.scopes,
-      expiresAt: r.expires_at,
-      revokedAt: r.revoked_at,
-      organizationActive: r.org_active,
-      version: Number(r.version),
-    }));
+  /**
+   * Keys changed (or whose organization changed) by transactions not yet visible at the snapshot
+   * behind `cursor` (all keys without one), and the cursor for next time: the xmin of a snapshot
+   * taken before the read. Transactions below it had finished; any at or above it are read again
+   * next time, so a change is seen whatever order the commits come in (applying one twice is harmless).
+   */
+  async changedSince(cursor: string | undefined): Promise<ApiKeyChanges> {
+    return this.dataSource.transaction('REPEATABLE READ', async (tx) => {
+      const [{ horizon }] = (await queryRows<{ horizon: string }>(
+        tx,
+        `select pg_snapshot_xmin(pg_current_snapshot())::text as horizon`,
+      )) as [{ horizon: string }];
+      const columns = `k.key_id, k.organization_id, k.secret_hash, k.scopes, k.expires_at, k.revoked_at,
+                       o.status = 'active' as org_active`;
+      const rows = await queryRows<KeyRow>(
+        tx,
+        cursor === undefined
+          ? `select ${columns} from api_keys k join organizations o using (organization_id)`
+          : `select ${columns} from api_keys k join organizations o using (organization_id) where k.changed_xid >= $1::xid8
+             union
+             select ${columns} from api_keys k join organizations o using (organization_id) where o.changed_xid >= $1::xid8`,
+        cursor === undefined ? [] : [cursor],
+      );
+      return {
+        cursor: horizon,
+        keys: rows.map((r) => ({
+          keyId: r.key_id,
+          organizationId: r.organization_id,
+          secretHash: r.secret_hash,
+          scopes: r.scopes,
+          expiresAt: r.expires_at,
+          revokedAt: r.revoked_at,
+          organizationActive: r.org_active,
+        })),
+      };
+    });
   }
 
   async createOrganization(organizationId: string, name: string): Promise<Organization> {
@@ -94,6 +111,25 @@ export class AccessRepository implements ApiKeySource {
           createdAt: row.created_at.toISOString(),
         }
       : undefined;
+  }
+
+  /** Suspends or reactivates an organization (its keys stop or resume working on every replica); the previous status. */
+  async setOrganizationStatus(
+    tx: EntityManager,
+    organizationId: string,
+    status: Organization['status'],
+  ): Promise<Organization['status'] | undefined> {
+    const [before] = await queryRows<{ status: Organization['status'] }>(
+      tx,
+      `select status from organizations where organization_id = $1 for update`,
+      [organizationId],
+    );
+    if (!before) return undefined;
+    await tx.query(`update organizations set status = $2, updated_at = now() where organization_id = $1`, [
+      organizationId,
+      status,
+    ]);
+    return before.status;
   }
 
   /** Replaces the allowlist; returns the previous one (for the audit trail). Locks the row. */
@@ -150,7 +186,7 @@ export class AccessRepository implements ApiKeySource {
   async revokeKey(tx: EntityManager, organizationId: string, keyId: string): Promise<ApiKeyView | undefined> {
     const [row] = await queryRows<KeyRow>(
       tx,
-      `update api_keys set revoked_at = coalesce(revoked_at, now()), version = nextval('api_key_versions')
+      `update api_keys set revoked_at = coalesce(revoked_at, now())
         where organization_id = $1 and key_id = $2 returning *`,
       [organizationId, keyId],
     );

@@ -1,3 +1,4 @@
 import { AccessAndReadModel1764200000000 } from './1764200000000-access-and-read-model';
+import { CommitOrderedKeyChanges1764600000000 } from './1764600000000-commit-ordered-key-changes';
 
-export const API_MIGRATIONS = [AccessAndReadModel1764200000000];
+export const API_MIGRATIONS = [AccessAndReadModel1764200000000, CommitOrderedKeyChanges1764600000000];
