@@ -13,6 +13,7 @@ import {
   type AuditCheckpointSignedV1,
   checkInclusionProof,
   decodeEvent,
+  leafHash,
   OPERATOR_CHAIN,
   verifyCheckpointSignature,
 } from '@veil/contracts';
@@ -144,7 +145,7 @@ async function exportChain(chain: string, file: string): Promise<void> {
   expect(run.status).toBe(0);
 }
 
-function standaloneVerify(publicKeyFile: string, file: string, known: string[] = []) {
+function standaloneVerify(publicKeyFile: string, chain: string, file: string, known: string[] = []) {
   return spawnSync(
     process.execPath,
     [
@@ -153,6 +154,8 @@ function standaloneVerify(publicKeyFile: string, file: string, known: string[] =
       'tools/verify-audit-export.ts',
       '--public-key',
       publicKeyFile,
+      '--chain',
+      chain,
       ...known.flatMap((k) => ['--known', k]),
       file,
     ],
@@ -414,7 +417,7 @@ describe('audit log', () => {
     );
     const honest = join(dir, 'honest.jsonl');
     await exportChain(chainOf(orgs[0]!), honest);
-    const ok = standaloneVerify(publicKeyFile, honest);
+    const ok = standaloneVerify(publicKeyFile, chainOf(orgs[0]!), honest);
     expect(ok.stdout).toContain(`verified: ${chainOf(orgs[0]!)}: 300 entries`);
     expect(ok.status).toBe(0);
 
@@ -423,9 +426,24 @@ describe('audit log', () => {
     const at = lines.findIndex((l) => l.includes('"seq":42,'));
     const edited = join(dir, 'edited.jsonl');
     writeFileSync(edited, lines.map((l, i) => (i === at ? l.replace('allowed', 'denied') : l)).join('\n'));
-    const bad = standaloneVerify(publicKeyFile, edited);
+    const bad = standaloneVerify(publicKeyFile, chainOf(orgs[0]!), edited);
     expect(bad.status).toBe(1);
-    expect(bad.stderr).toContain('checkpoint at size');
+    expect(bad.stderr).toContain('entry 42: its content does not match its leaf hash');
+    // the same edit with the exported leaf hash recomputed: the signed root still catches it
+    const rehashed = join(dir, 'rehashed.jsonl');
+    writeFileSync(
+      rehashed,
+      lines
+        .map((l, i) => {
+          if (i !== at) return l;
+          const line = JSON.parse(l.replace('allowed', 'denied')) as { entry: string };
+          return JSON.stringify({ ...line, leafHash: leafHash(line.entry).toString('hex') });
+        })
+        .join('\n'),
+    );
+    const resigned = standaloneVerify(publicKeyFile, chainOf(orgs[0]!), rehashed);
+    expect(resigned.status).toBe(1);
+    expect(resigned.stderr).toContain('checkpoint at size');
 
     // a signature that is not Veil's
     const forgedKey = join(dir, 'other-key.pem');
@@ -433,7 +451,9 @@ describe('audit log', () => {
       forgedKey,
       generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }),
     );
-    expect(standaloneVerify(forgedKey, honest).stderr).toContain('the signature does not verify');
+    expect(standaloneVerify(forgedKey, chainOf(orgs[0]!), honest).stderr).toContain(
+      'the signature does not verify',
+    );
 
     // the database rolled back to an older copy of the chain: consistent in itself, so only the
     // checkpoints an auditor kept from before can tell
@@ -452,8 +472,8 @@ describe('audit log', () => {
     expect((await verifier.verifyChain(chain)).problem).toBeUndefined();
     const after = join(dir, 'after.jsonl');
     await exportChain(chain, after);
-    expect(standaloneVerify(publicKeyFile, after).status).toBe(0);
-    const caught = standaloneVerify(publicKeyFile, after, [before]);
+    expect(standaloneVerify(publicKeyFile, chain, after).status).toBe(0);
+    const caught = standaloneVerify(publicKeyFile, chain, after, [before]);
     expect(caught.status).toBe(1);
     expect(caught.stderr).toContain(
       'checkpoint at size 300 covers entries the log no longer holds (it ends at 200)',
@@ -626,7 +646,7 @@ describe('audit log', () => {
     writeFileSync(publicKeyFile, publicKeyPem);
     const exported = join(dir, 'export.jsonl');
     await exportChain(chain, exported);
-    const outsider = standaloneVerify(publicKeyFile, exported);
+    const outsider = standaloneVerify(publicKeyFile, chain, exported);
     expect(outsider.stdout).toContain(`verified: ${chain}: 200 entries (150 past retention)`);
     expect(outsider.status).toBe(0);
 
@@ -651,7 +671,7 @@ describe('audit log', () => {
     ]);
     expect((await verifier.verifyChain(chain)).problem).toMatchObject({ kind: 'entry_erased', seq: 180 });
     await exportChain(chain, exported);
-    const erasedTooSoon = standaloneVerify(publicKeyFile, exported);
+    const erasedTooSoon = standaloneVerify(publicKeyFile, chain, exported);
     expect(erasedTooSoon.stderr).toContain('entry 180 was erased');
     expect(erasedTooSoon.status).toBe(1);
 

@@ -2,7 +2,7 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 
 import { ChainVerifier } from './chain-verifier';
 import { type Checkpoint, checkpointMessage, encodeEntry } from './log-format';
-import { appendLeaf, type Frontier, frontierRoot, leafHash } from './merkle';
+import { appendLeaf, EMPTY_ROOT, type Frontier, frontierRoot, leafHash } from './merkle';
 
 const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
@@ -84,5 +84,49 @@ describe('ChainVerifier: erased entries and checkpoint dates', () => {
       { size: 6, daysAgo: 400 },
     ]);
     expect(verify(c, [4])).toMatchObject({ kind: 'checkpoint_out_of_order', checkpointSize: 6 });
+  });
+});
+
+describe('ChainVerifier: malformed input', () => {
+  const signed = (treeSize: number, rootHash: string): Checkpoint => {
+    const unsigned = { chain: CHAIN, treeSize, rootHash, signedAt: new Date().toISOString() };
+    return {
+      ...unsigned,
+      keyId: 'test',
+      algorithm: 'ECDSA_SHA_256',
+      signature: sign('sha256', checkpointMessage(unsigned), privateKey).toString('base64'),
+    };
+  };
+
+  it('refuses a signed checkpoint whose size is not a whole number or whose root is not a hash', () => {
+    const c = chain(4, [{ size: 4, daysAgo: 1 }]);
+    const root = c.checkpoints[0]!.rootHash;
+    for (const bad of [
+      signed(2.5, root),
+      signed(-1, root),
+      signed(4, `${root}00`),
+      signed(4, root.slice(2)),
+    ]) {
+      const verifier = new ChainVerifier(CHAIN, [...c.checkpoints, bad], publicKeyPem);
+      expect(verifier.add(0, c.entries[0]!)).toMatchObject({ kind: 'checkpoint_malformed' });
+    }
+  });
+
+  it('names an erased entry whose kept leaf hash is not 32 bytes', () => {
+    const c = chain(4, [{ size: 4, daysAgo: 400 }]);
+    const verifier = new ChainVerifier(CHAIN, c.checkpoints, publicKeyPem);
+    expect(verifier.add(0, c.entries[0]!)).toBeUndefined();
+    expect(verifier.addPruned(1, leafHash(c.entries[1]!).subarray(1))).toMatchObject({
+      kind: 'leaf_hash_mismatch',
+      seq: 1,
+    });
+  });
+
+  it('checks a signed checkpoint of the empty tree against MTH({}) = SHA-256()', () => {
+    const verifier = new ChainVerifier(CHAIN, [signed(0, EMPTY_ROOT.toString('hex'))], publicKeyPem);
+    expect(verifier.finish()).toBeUndefined();
+    expect(verifier.checkpointsVerified).toBe(1);
+    const forged = new ChainVerifier(CHAIN, [signed(0, leafHash('x').toString('hex'))], publicKeyPem);
+    expect(forged.finish()).toMatchObject({ kind: 'checkpoint_root_mismatch', checkpointSize: 0 });
   });
 });

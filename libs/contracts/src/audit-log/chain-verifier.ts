@@ -1,5 +1,10 @@
-import { type AuditLogEntry, type Checkpoint, verifyCheckpointSignature } from './log-format';
-import { appendLeaf, type Frontier, frontierRoot, leafHash } from './merkle';
+import {
+  type AuditLogEntry,
+  type Checkpoint,
+  malformedCheckpoint,
+  verifyCheckpointSignature,
+} from './log-format';
+import { appendLeaf, type Frontier, frontierRoot, HASH_SIZE, isHash, leafHash, parseHashHex } from './merkle';
 
 export type ProblemKind =
   | 'missing_entry'
@@ -8,6 +13,7 @@ export type ProblemKind =
   | 'leaf_hash_mismatch'
   | 'checkpoint_root_mismatch'
   | 'checkpoint_signature_invalid'
+  | 'checkpoint_malformed'
   | 'checkpoint_beyond_log'
   | 'entry_erased'
   | 'checkpoint_out_of_order'
@@ -51,13 +57,29 @@ export class ChainVerifier {
   private readonly now = Date.now();
   private next = 0;
   private readonly checkpoints: Checkpoint[];
+  private started = false;
+  private readonly malformed?: Problem;
 
   constructor(
     readonly chain: string,
     checkpoints: Checkpoint[],
     private readonly publicKey: string,
   ) {
+    for (const checkpoint of checkpoints) {
+      const why = malformedCheckpoint(checkpoint);
+      if (why) {
+        this.malformed = { kind: 'checkpoint_malformed', message: `a checkpoint is malformed: ${why}` };
+        break;
+      }
+    }
     this.checkpoints = [...checkpoints].sort((a, b) => a.treeSize - b.treeSize);
+  }
+
+  /** Before the first entry: refuse malformed checkpoints, and check any of the empty tree (size 0). */
+  private start(): Problem | undefined {
+    if (this.started) return undefined;
+    this.started = true;
+    return this.malformed ?? this.reachCheckpoints();
   }
 
   /**
@@ -71,6 +93,8 @@ export class ChainVerifier {
     storedLeafHash?: Buffer,
     options: { parsed?: AuditLogEntry; storedLeafMatches?: boolean } = {},
   ): Problem | undefined {
+    const unusable = this.start();
+    if (unusable) return unusable;
     const position = this.frontier.size;
     if (seq !== position)
       return {
@@ -157,12 +181,20 @@ export class ChainVerifier {
    * least MIN_RETENTION_DAYS old, or the entry was erased too soon.
    */
   addPruned(seq: number, storedLeafHash: Buffer): Problem | undefined {
+    const unusable = this.start();
+    if (unusable) return unusable;
     const position = this.frontier.size;
     if (seq !== position)
       return {
         kind: 'missing_entry',
         seq: position,
         message: `entry ${position} is missing (the next stored entry is ${seq})`,
+      };
+    if (!isHash(storedLeafHash))
+      return {
+        kind: 'leaf_hash_mismatch',
+        seq,
+        message: `entry ${seq}: its kept leaf hash is not ${HASH_SIZE} bytes`,
       };
     this.pruned++;
     this.firstUnvouchedErased ??= seq;
@@ -172,6 +204,8 @@ export class ChainVerifier {
 
   /** After the last entry: every checkpoint must have been reached. */
   finish(): Problem | undefined {
+    const unusable = this.start();
+    if (unusable) return unusable;
     const c = this.checkpoints[this.next];
     if (!c) return this.firstUnvouchedErased === undefined ? undefined : this.erasedTooSoon();
     return {
@@ -193,7 +227,7 @@ export class ChainVerifier {
         checkpointSize: checkpoint.treeSize,
         message: `checkpoint at size ${checkpoint.treeSize}: the signature does not verify`,
       };
-    if (checkpoint.rootHash !== this.root().toString('hex'))
+    if (!parseHashHex(checkpoint.rootHash)!.equals(this.root()))
       return {
         kind: 'checkpoint_root_mismatch',
         checkpointSize: checkpoint.treeSize,

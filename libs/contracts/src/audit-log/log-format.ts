@@ -1,6 +1,7 @@
 import { createPublicKey, verify } from 'node:crypto';
 
 import type { AuditEventV1 } from '../topics/audit-events';
+import { isWholeNumber, parseHashHex } from './merkle';
 
 /**
  * What the audit log stores and signs, byte for byte. An external verifier needs only this file,
@@ -52,6 +53,23 @@ export interface Checkpoint {
   keyId: string;
   algorithm: 'ECDSA_SHA_256';
   signature: string; // base64, DER
+}
+
+/**
+ * What makes a checkpoint unusable whatever its signature says (a size that is no whole number, a
+ * root that is not a hash, a time that is no time), or undefined when it is well-formed. Checkpoints
+ * come from outside (exports, proof answers): check them before trusting any field.
+ */
+export function malformedCheckpoint(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null) return 'it is not an object';
+  const c = value as Partial<Record<keyof Checkpoint, unknown>>;
+  if (typeof c.chain !== 'string' || c.chain === '') return 'it names no chain';
+  if (!isWholeNumber(c.treeSize)) return `its tree size ${String(c.treeSize)} is not a whole number`;
+  if (!parseHashHex(c.rootHash)) return 'its root hash is not 64 hex digits';
+  if (typeof c.signedAt !== 'string' || Number.isNaN(Date.parse(c.signedAt)))
+    return 'its signing time is not a time';
+  if (typeof c.signature !== 'string') return 'it has no signature';
+  return undefined;
 }
 
 /** The exact bytes a checkpoint signature covers. */

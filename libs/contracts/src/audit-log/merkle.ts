@@ -8,6 +8,32 @@ import { createHash, hash } from 'node:crypto';
 
 const LEAF = Buffer.from([0]);
 
+/** SHA-256: every hash in the tree is this long, and so must be every hash a verifier is handed. */
+export const HASH_SIZE = 32;
+
+/** A hash as the tree uses it: exactly 32 bytes. */
+export function isHash(value: unknown): boolean {
+  return Buffer.isBuffer(value) && value.length === HASH_SIZE;
+}
+
+/**
+ * The 32 bytes of a hash written as exactly 64 hex digits, or undefined. (Buffer.from(text, 'hex')
+ * silently stops at the first character it cannot read, so a padded or cut hash would pass unnoticed.)
+ */
+export function parseHashHex(text: unknown): Buffer | undefined {
+  return typeof text === 'string' && /^[0-9a-fA-F]{64}$/.test(text) ? Buffer.from(text, 'hex') : undefined;
+}
+
+/** A tree size, leaf index or position: a whole number, at most 2^53 - 1 (where numbers stay exact). */
+export function isWholeNumber(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
+}
+
+function requireWholeNumbers(values: Record<string, number>): void {
+  for (const [name, value] of Object.entries(values))
+    if (!isWholeNumber(value)) throw new RangeError(`${name} ${value} is not a whole number`);
+}
+
 // One-shot hashing (crypto.hash) costs about a third less than a Hash object per call, which
 // matters to full verification: two hashes per entry.
 export function leafHash(entry: Buffer | string): Buffer {
@@ -26,6 +52,14 @@ export function nodeHash(left: Buffer, right: Buffer): Buffer {
 
 /** The root of the empty tree: SHA-256 of nothing. */
 export const EMPTY_ROOT = createHash('sha256').digest();
+
+/**
+ * Whether n is 2^k. Arithmetic, not `n & (n - 1)`: bitwise operators cut numbers to 32 bits, and a
+ * tree size may be any whole number up to 2^53 - 1.
+ */
+function isPowerOfTwo(n: number): boolean {
+  return n > 0 && 2 ** Math.round(Math.log2(n)) === n;
+}
 
 /** Largest power of two strictly below n (n >= 2). */
 export function splitPoint(n: number): number {
@@ -51,6 +85,7 @@ export interface Frontier {
 
 /** Appends one leaf; returns the complete subtrees (level >= 1) it finished, for storage. */
 export function appendLeaf(frontier: Frontier, leaf: Buffer): (NodeKey & { hash: Buffer })[] {
+  if (!isHash(leaf)) throw new RangeError(`a leaf hash is ${HASH_SIZE} bytes, not ${leaf.length}`);
   const finished: (NodeKey & { hash: Buffer })[] = [];
   let hash = leaf;
   let level = 0;
@@ -79,40 +114,64 @@ export interface LeafRange {
   end: number;
 }
 
-/** The stored complete subtrees whose hashes make up the tree hash of `range`. */
-export function nodesForRange({ start, end }: LeafRange): NodeKey[] {
-  const n = end - start;
-  if (n <= 0) throw new Error('empty range');
-  if ((n & (n - 1)) === 0 && start % n === 0) return [{ level: Math.log2(n), index: start / n }];
-  const k = splitPoint(n);
-  return [...nodesForRange({ start, end: start + k }), ...nodesForRange({ start: start + k, end })];
+/** The number of leaves in `range`, once it is known to be one. */
+function rangeLength({ start, end }: LeafRange): number {
+  requireWholeNumbers({ 'range start': start, 'range end': end });
+  if (end < start) throw new RangeError(`[${start}, ${end}) is not a range`);
+  return end - start;
 }
 
-/** Tree hash of `range` from stored complete subtrees (`node` answers every key nodesForRange lists). */
+/**
+ * The stored complete subtrees whose hashes make up the tree hash of `range`: none for an empty
+ * range, whose hash is MTH({}) (see rangeHash).
+ */
+export function nodesForRange(range: LeafRange): NodeKey[] {
+  const subtrees = (start: number, n: number): NodeKey[] => {
+    if (isPowerOfTwo(n) && start % n === 0) return [{ level: Math.log2(n), index: start / n }];
+    const k = splitPoint(n);
+    return [...subtrees(start, k), ...subtrees(start + k, n - k)];
+  };
+  const n = rangeLength(range);
+  return n === 0 ? [] : subtrees(range.start, n);
+}
+
+/**
+ * Tree hash of `range` from stored complete subtrees (`node` answers every key nodesForRange lists).
+ * RFC 9162 2.1.1: the hash of an empty list is that of the empty tree, MTH({}) = SHA-256().
+ */
 export function rangeHash(range: LeafRange, node: (key: NodeKey) => Buffer): Buffer {
-  const n = range.end - range.start;
-  if ((n & (n - 1)) === 0 && range.start % n === 0)
-    return node({ level: Math.log2(n), index: range.start / n });
-  const k = splitPoint(n);
-  return nodeHash(
-    rangeHash({ start: range.start, end: range.start + k }, node),
-    rangeHash({ start: range.start + k, end: range.end }, node),
-  );
+  const hashOf = (start: number, n: number): Buffer => {
+    if (isPowerOfTwo(n) && start % n === 0) return node({ level: Math.log2(n), index: start / n });
+    const k = splitPoint(n);
+    return nodeHash(hashOf(start, k), hashOf(start + k, n - k));
+  };
+  const n = rangeLength(range);
+  return n === 0 ? EMPTY_ROOT : hashOf(range.start, n);
 }
 
 /** RFC 6962 PATH(m, D[n]): the ranges whose hashes prove leaf `index` in a tree of `size`, leaf upwards. */
-export function inclusionRanges(index: number, size: number, offset = 0): LeafRange[] {
-  if (index < 0 || index >= size) throw new Error(`leaf ${index} is not in a tree of ${size}`);
-  if (size === 1) return [];
-  const k = splitPoint(size);
-  return index < k
-    ? [...inclusionRanges(index, k, offset), { start: offset + k, end: offset + size }]
-    : [...inclusionRanges(index - k, size - k, offset + k), { start: offset, end: offset + k }];
+export function inclusionRanges(index: number, size: number): LeafRange[] {
+  requireWholeNumbers({ leaf: index, 'tree size': size });
+  if (index >= size) throw new RangeError(`leaf ${index} is not in a tree of ${size}`);
+  const path = (m: number, n: number, offset: number): LeafRange[] => {
+    if (n === 1) return [];
+    const k = splitPoint(n);
+    return m < k
+      ? [...path(m, k, offset), { start: offset + k, end: offset + n }]
+      : [...path(m - k, n - k, offset + k), { start: offset, end: offset + k }];
+  };
+  return path(index, size, 0);
 }
 
-/** RFC 6962 PROOF(m, D[n]): the ranges whose hashes prove a tree of `first` leaves is a prefix of one of `second`. */
+/**
+ * RFC 6962 PROOF(m, D[n]): the ranges whose hashes prove a tree of `first` leaves is a prefix of one
+ * of `second`. The RFC defines it for 0 < m; the empty tree is a prefix of every tree, so from size 0
+ * (as between equal sizes) the proof is empty, as in transparency-dev/merkle.
+ */
 export function consistencyRanges(first: number, second: number): LeafRange[] {
-  if (first <= 0 || first > second) throw new Error(`no consistency proof from ${first} to ${second}`);
+  requireWholeNumbers({ 'first tree size': first, 'second tree size': second });
+  if (first > second) throw new RangeError(`no consistency proof from ${first} to ${second}`);
+  if (first === 0) return [];
   const sub = (m: number, n: number, complete: boolean, offset: number): LeafRange[] => {
     if (m === n) return complete ? [] : [{ start: offset, end: offset + n }];
     const k = splitPoint(n);
@@ -131,7 +190,8 @@ export function verifyInclusion(
   proof: Buffer[],
   root: Buffer,
 ): boolean {
-  if (index < 0 || index >= size) return false;
+  if (!isWholeNumber(index) || !isWholeNumber(size) || index >= size) return false;
+  if (!isHash(leaf) || !isHash(root) || !Array.isArray(proof) || !proof.every(isHash)) return false;
   let fn = index;
   let sn = size - 1;
   let r = leaf;
@@ -152,7 +212,10 @@ export function verifyInclusion(
   return sn === 0 && r.equals(root);
 }
 
-/** RFC 9162 2.1.4.2: does `proof` show the tree (`first`, `firstRoot`) is a prefix of (`second`, `secondRoot`)? */
+/**
+ * RFC 9162 2.1.4.2: does `proof` show the tree (`first`, `firstRoot`) is a prefix of (`second`, `secondRoot`)?
+ * From size 0 the proof is empty (see consistencyRanges), and the first root must be the empty tree's.
+ */
 export function verifyConsistency(
   first: number,
   second: number,
@@ -160,9 +223,15 @@ export function verifyConsistency(
   secondRoot: Buffer,
   proof: Buffer[],
 ): boolean {
-  if (first <= 0 || first > second) return false;
+  if (!isWholeNumber(first) || !isWholeNumber(second) || first > second) return false;
+  if (!isHash(firstRoot) || !isHash(secondRoot) || !Array.isArray(proof) || !proof.every(isHash))
+    return false;
+  if (first === 0)
+    return (
+      proof.length === 0 && firstRoot.equals(EMPTY_ROOT) && (second > 0 || secondRoot.equals(EMPTY_ROOT))
+    );
   if (first === second) return proof.length === 0 && firstRoot.equals(secondRoot);
-  const path = (first & (first - 1)) === 0 ? [firstRoot, ...proof] : [...proof];
+  const path = isPowerOfTwo(first) ? [firstRoot, ...proof] : [...proof];
   if (path.length === 0) return false;
   let fn = first - 1;
   let sn = second - 1;

@@ -1,5 +1,5 @@
-import { type Checkpoint, verifyCheckpointSignature } from './log-format';
-import { leafHash, verifyConsistency, verifyInclusion } from './merkle';
+import { type Checkpoint, malformedCheckpoint, verifyCheckpointSignature } from './log-format';
+import { isWholeNumber, leafHash, parseHashHex, verifyConsistency, verifyInclusion } from './merkle';
 
 /**
  * Proofs as Veil hands them out, each tied to a signed checkpoint, and their checks. A client
@@ -24,6 +24,13 @@ export interface ConsistencyProof {
   path: string[];
 }
 
+/** The path's hashes, or undefined unless every one is exactly 64 hex digits. */
+function parsePath(path: unknown): Buffer[] | undefined {
+  if (!Array.isArray(path)) return undefined;
+  const hashes = path.map(parseHashHex);
+  return hashes.every((h) => h !== undefined) ? (hashes as Buffer[]) : undefined;
+}
+
 /** Checks an inclusion proof of the exact entry bytes; returns what is wrong, or undefined when it holds. */
 export function checkInclusionProof(
   entry: string,
@@ -31,17 +38,27 @@ export function checkInclusionProof(
   publicKey: string | Buffer,
 ): string | undefined {
   const { checkpoint } = proof;
+  const malformed = malformedCheckpoint(checkpoint);
+  if (malformed) return `the checkpoint is malformed: ${malformed}`;
+  if (!isWholeNumber(proof.seq)) return `the proof is malformed: position ${proof.seq} is not a whole number`;
+  const path = parsePath(proof.path);
+  if (!path) return 'the proof is malformed: its path holds something other than 64 hex digit hashes';
   if (checkpoint.chain !== proof.chain) return 'the checkpoint belongs to another chain';
   if (!verifyCheckpointSignature(checkpoint, publicKey)) return 'the checkpoint signature is invalid';
-  const parsed = JSON.parse(entry) as { chain?: string; seq?: number };
+  let parsed: { chain?: unknown; seq?: unknown };
+  try {
+    parsed = JSON.parse(entry) as { chain?: unknown; seq?: unknown };
+  } catch {
+    return 'the entry is not JSON';
+  }
   if (parsed.chain !== proof.chain || parsed.seq !== proof.seq)
     return 'the entry names another position than the proof';
   const ok = verifyInclusion(
     leafHash(entry),
     proof.seq,
     checkpoint.treeSize,
-    proof.path.map((h) => Buffer.from(h, 'hex')),
-    Buffer.from(checkpoint.rootHash, 'hex'),
+    path,
+    parseHashHex(checkpoint.rootHash)!,
   );
   return ok ? undefined : `the path does not lead to the root signed at size ${checkpoint.treeSize}`;
 }
@@ -52,15 +69,19 @@ export function checkConsistencyProof(
   publicKey: string | Buffer,
 ): string | undefined {
   const { from, to } = proof;
+  const malformed = malformedCheckpoint(from) ?? malformedCheckpoint(to);
+  if (malformed) return `a checkpoint is malformed: ${malformed}`;
+  const path = parsePath(proof.path);
+  if (!path) return 'the proof is malformed: its path holds something other than 64 hex digit hashes';
   if (from.chain !== proof.chain || to.chain !== proof.chain) return 'a checkpoint belongs to another chain';
   if (!verifyCheckpointSignature(from, publicKey)) return `checkpoint ${from.treeSize}: signature invalid`;
   if (!verifyCheckpointSignature(to, publicKey)) return `checkpoint ${to.treeSize}: signature invalid`;
   const ok = verifyConsistency(
     from.treeSize,
     to.treeSize,
-    Buffer.from(from.rootHash, 'hex'),
-    Buffer.from(to.rootHash, 'hex'),
-    proof.path.map((h) => Buffer.from(h, 'hex')),
+    parseHashHex(from.rootHash)!,
+    parseHashHex(to.rootHash)!,
+    path,
   );
   return ok ? undefined : `checkpoint ${to.treeSize} does not extend checkpoint ${from.treeSize}`;
 }

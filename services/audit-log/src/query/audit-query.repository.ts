@@ -103,21 +103,22 @@ export class AuditQueryRepository {
   }
 
   /**
-   * A chain's entries in order after `afterSeq`, as exported: position and exact bytes, or for an
-   * entry past retention its position and leaf hash only (what verification still needs).
+   * A chain's entries in order after `afterSeq`, as exported: position, exact bytes and the leaf
+   * hash the log recorded (so a verifier can name an entry edited in place), or for an entry past
+   * retention its position and leaf hash only (what verification still needs).
    */
   async chainEntries(chain: string, afterSeq: number, limit: number): Promise<ExportedEntry[]> {
     const rows = (await this.dataSource.query(
-      `select seq, entry, case when entry is null then encode(leaf_hash, 'hex') end as leaf_hash
+      `select seq, entry, encode(leaf_hash, 'hex') as leaf_hash
          from entries where chain_id = $1 and seq > $2 order by seq limit $3`,
       [chain, afterSeq, limit],
-    )) as { seq: string; entry: string | null; leaf_hash: string | null }[];
+    )) as { seq: string; entry: string | null; leaf_hash: string }[];
     return rows.map((r) =>
       r.entry === null
-        ? { seq: Number(r.seq), leafHash: r.leaf_hash! }
-        : { seq: Number(r.seq), entry: r.entry },
+        ? { seq: Number(r.seq), leafHash: r.leaf_hash }
+        : { seq: Number(r.seq), entry: r.entry, leafHash: r.leaf_hash },
     );
   }
 }
 
-export type ExportedEntry = { seq: number; entry: string } | { seq: number; leafHash: string };
+export type ExportedEntry = { seq: number; entry?: string; leafHash: string };
