@@ -318,6 +318,8 @@ write_env() {
   kms="${KMS_ENDPOINT:-http://127.0.0.1:$KMS_PORT}"
   cat >"$VEIL_HOME/env" <<EOF
 # written by tools/infra.sh up: the infrastructure Veil's tools, services and tests use
+# local mode: the developer stack, where the well-known local credentials are accepted
+VEIL_MODE=local
 KAFKA_BROKERS=$kafka
 DATABASE_URL=$db
 KMS_ENDPOINT=$kms

@@ -12,3 +12,5 @@ export * from './topics/inquiry-recorded';
 export * from './topics/pii-redaction';
 export * from './catalog';
 export * from './audit-log';
+export * from './internal/internal-api';
+export * from './internal/vault-api';

@@ -8,3 +8,4 @@ export * from './private-postgres';
 export * from './process';
 export * from './private-kms';
 export * from './upstream';
+export * from './vault-caller';

@@ -19,6 +19,7 @@ import {
   scanForCanaries,
   type ServiceProcess,
   testId,
+  VaultCaller,
 } from '@veil/testing';
 
 import { type ApiRoute, nestPath, ROUTES } from '../src/http/routes';
@@ -33,10 +34,10 @@ const OPERATIONAL = ['GET /health/live', 'GET /health/ready', 'GET /metrics'];
  * The vault's routes and what each does with personal data. The customer API's routes say it
  * themselves (`pii` in ROUTES). A new route of either service must be classified, or this fails.
  */
-const VAULT_ROUTES: Record<string, 'reveal' | null> = {
+const VAULT_ROUTES: Record<string, 'reveal' | 'search' | null> = {
   ...Object.fromEntries(OPERATIONAL.map((r) => [r, null])),
   'POST /internal/v1/inquiries/store': null, // takes PII in; answers tokens only
-  'POST /internal/v1/inquiries/lookup': null, // blind-index search; answers inquiry ids only
+  'POST /internal/v1/inquiries/lookup': 'search', // blind-index search: which inquiries hold a value
   'POST /internal/v1/inquiries/reveal': 'reveal',
   'POST /internal/v1/inquiries/reveal-batch': 'reveal',
 };
@@ -109,23 +110,37 @@ describe('audit log: every access recorded, and customers can read and verify it
   const bInquiries = [inquiry(canary('B'))];
   const work = mkdtempSync(join(tmpdir(), 'veil-audit-api-'));
 
-  const vault = (path: string, body: unknown) =>
-    fetch(`${stack.vault.baseUrl}${path}`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${stack.vault.env.VAULT_INTERNAL_TOKEN}`,
-        'content-type': 'application/json',
-      },
-      body: JSON.stringify(body),
+  // The vault's internal API as the api calls it: the api's credential, a grant per request.
+  const vault = async (path: string, body: unknown) => {
+    const caller = new VaultCaller(stack.vault);
+    const res = await caller.post(path, body, caller.apiToken);
+    return { status: res.status, text: JSON.stringify(res.body) };
+  };
+  const revealBody = (
+    organizationId: string,
+    inquiryIds: string[],
+    requestId: string,
+    keyId = revealer.keyId,
+  ) =>
+    new VaultCaller(stack.vault).revealBody({
+      organizationId,
+      inquiryIds,
+      attributes: ['nameFirst'],
+      purpose: 'support ticket 4411',
+      keyId,
+      requestId,
     });
-  const revealBody = (organizationId: string, inquiryIds: string[], requestId: string) => ({
-    organizationId,
-    inquiryIds,
-    attributes: ['nameFirst'],
-    purpose: 'support ticket 4411',
-    actor: { type: 'operator', id: 'op_jane' },
-    requestId,
-  });
+  const lookupBody = (organizationId: string, referenceId: string, requestId: string) => {
+    const body = revealBody(organizationId, ['unused'], requestId);
+    return {
+      organizationId,
+      kind: 'referenceId',
+      value: referenceId,
+      actor: body.actor,
+      requestId,
+      grant: body.grant,
+    };
+  };
 
   beforeAll(async () => {
     stack = await ApiStack.start();
@@ -139,6 +154,21 @@ describe('audit log: every access recorded, and customers can read and verify it
     expect(enabled.status).toBe(200);
     revealer = await stack.key(a.id, ['inquiry:read', 'pii:reveal']);
     auditor = await stack.key(a.id, ['audit:read']);
+    // An operator acting on A's data (a key made with the operator command): the operator chain.
+    const operator = spawnSync(
+      process.execPath,
+      [
+        '-r',
+        '@swc-node/register',
+        'tools/veil-admin.ts',
+        'key:create',
+        a.id,
+        'operator probe',
+        'inquiry:read',
+      ],
+      { cwd: REPO_ROOT, encoding: 'utf8' },
+    );
+    expect(operator.status).toBe(0);
     publicKeyPem = (await stack.call('GET', '/v1/audit-log/public-key', auditor.secret)).body
       .publicKeyPem as string;
     expect(publicKeyPem).toContain('BEGIN PUBLIC KEY');
@@ -236,11 +266,10 @@ describe('audit log: every access recorded, and customers can read and verify it
           );
           expect(res.status).toBe(200);
           const entry = await exactlyOneEntry(requestId);
-          // an operator's access goes to the operator chain, still naming the organization
-          expect(entry).toMatchObject({ chain: 'operator', organizationId: a.id, producer: 'vault' });
+          expect(entry).toMatchObject({ chain: `org:${a.id}`, organizationId: a.id, producer: 'vault' });
           expect(entry.event).toEqual({
             action: 'pii.reveal',
-            actor: { type: 'operator', id: 'op_jane' },
+            actor: { type: 'api_key', id: revealer.keyId },
             outcome: 'allowed',
             targets: { inquiryIds: [aInquiries[1]!.inquiryId], attributes: ['nameFirst'] },
             purpose: 'support ticket 4411',
@@ -253,10 +282,7 @@ describe('audit log: every access recorded, and customers can read and verify it
           const res = await vault('/internal/v1/inquiries/reveal-batch', {
             requests: [
               revealBody(a.id, [aInquiries[2]!.inquiryId], forA),
-              {
-                ...revealBody(b.id, [bInquiries[0]!.inquiryId], forB),
-                actor: { type: 'api_key', id: 'key_b' },
-              },
+              revealBody(b.id, [bInquiries[0]!.inquiryId], forB, 'key_b'),
             ],
           });
           expect(res.status).toBe(200);
@@ -264,6 +290,45 @@ describe('audit log: every access recorded, and customers can read and verify it
           const bEntry = await exactlyOneEntry(forB);
           expect(bEntry).toMatchObject({ chain: `org:${b.id}`, organizationId: b.id });
           expect(bEntry.event.targets.inquiryIds).toEqual([bInquiries[0]!.inquiryId]);
+        },
+        'POST /internal/v1/inquiries/lookup': async () => {
+          const requestId = testId('req');
+          const res = await vault(
+            '/internal/v1/inquiries/lookup',
+            lookupBody(a.id, aInquiries[1]!.referenceId!, requestId),
+          );
+          expect(res.status).toBe(200);
+          const entry = await exactlyOneEntry(requestId);
+          expect(entry).toMatchObject({ chain: `org:${a.id}`, organizationId: a.id, producer: 'vault' });
+          expect(entry.event).toEqual({
+            action: 'pii.lookup',
+            actor: { type: 'api_key', id: revealer.keyId },
+            outcome: 'allowed',
+            targets: {
+              attributes: ['referenceId'],
+              subjectRefs: [expect.stringMatching(/^[a-f0-9]{64}$/)],
+              inquiryIds: [aInquiries[1]!.inquiryId],
+            },
+            purpose: 'search by referenceId',
+            requestId,
+          });
+          expect(JSON.stringify(entry)).not.toContain(aInquiries[1]!.referenceId!);
+          // The customer API's search is that lookup, then the reveal of what it found: two entries.
+          const searchId = testId('req');
+          const search = await stack.call(
+            'GET',
+            `/v1/inquiries?referenceId=${encodeURIComponent(aInquiries[1]!.referenceId!)}`,
+            revealer.secret,
+            undefined,
+            { 'Request-Id': searchId },
+          );
+          expect(search.status).toBe(200);
+          const both = await expectEventually(async () => {
+            const found = await loggedFor(searchId);
+            expect(found).toHaveLength(2);
+            return found;
+          });
+          expect(both.map((e) => e.event.action).sort()).toEqual(['pii.lookup', 'pii.reveal']);
         },
       };
       const paths = [
@@ -288,7 +353,7 @@ describe('audit log: every access recorded, and customers can read and verify it
               '/internal/v1/inquiries/reveal',
               revealBody(a.id, [aInquiries[1]!.inquiryId], testId('req')),
             );
-            return { status: res.status, text: await res.text() };
+            return { status: res.status, text: res.text };
           },
         ],
         [
@@ -297,8 +362,25 @@ describe('audit log: every access recorded, and customers can read and verify it
             const res = await vault('/internal/v1/inquiries/reveal-batch', {
               requests: [revealBody(a.id, [aInquiries[2]!.inquiryId], testId('req'))],
             });
-            return { status: res.status, text: await res.text() };
+            return { status: res.status, text: res.text };
           },
+        ],
+        [
+          'vault lookup',
+          () =>
+            vault(
+              '/internal/v1/inquiries/lookup',
+              lookupBody(a.id, aInquiries[1]!.referenceId!, testId('req')),
+            ),
+        ],
+        [
+          'searchInquiries',
+          () =>
+            stack.call(
+              'GET',
+              `/v1/inquiries?referenceId=${encodeURIComponent(aInquiries[1]!.referenceId!)}`,
+              revealer.secret,
+            ),
         ],
       ];
       const [before] = await adminQuery<{ n: number }>(`select count(*)::int as n from vault.outbox`);

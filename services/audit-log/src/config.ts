@@ -1,10 +1,10 @@
-import { baseConfigSchema, httpPort, kmsConfigSchema } from '@veil/platform/config';
+import { baseConfigSchema, httpPort, kmsConfigSchema, serviceToken } from '@veil/platform/config';
 import { z } from 'zod';
 
 export const AuditLogConfigSchema = baseConfigSchema.extend(kmsConfigSchema.shape).extend({
   PORT: httpPort(3005),
   /** Bearer token the customer API presents on the internal query routes. */
-  AUDIT_LOG_INTERNAL_TOKEN: z.string().min(16, 'must be at least 16 characters'),
+  AUDIT_LOG_INTERNAL_TOKEN: serviceToken(),
   DATABASE_SCHEMA: baseConfigSchema.shape.DATABASE_SCHEMA.default('audit_log'),
   /** The KMS asymmetric key (ECC_NIST_P256, SIGN_VERIFY) that signs checkpoints. */
   AUDIT_SIGNING_KEY_ALIAS: z

@@ -1,5 +1,5 @@
 import { createEvent, InquiryCreated, type InquiryCreatedV1 } from '@veil/contracts';
-import { freePort, ServiceProcess, testId } from '@veil/testing';
+import { freePort, ServiceProcess, testId, type TestRevealRequest, VaultCaller } from '@veil/testing';
 
 /** vault + ingest as real processes on free ports, ingest pointed at that vault. */
 export class IntakeStack {
@@ -40,16 +40,9 @@ export class IntakeStack {
     return [this.vault.logFile, this.ingest.logFile];
   }
 
-  async reveal(body: Record<string, unknown>): Promise<{ status: number; body: unknown }> {
-    const res = await fetch(`${this.vault.baseUrl}/internal/v1/inquiries/reveal`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        authorization: `Bearer ${this.vault.env.VAULT_INTERNAL_TOKEN}`,
-      },
-      body: JSON.stringify(body),
-    });
-    return { status: res.status, body: await res.json() };
+  /** Reveals through the vault as the customer API would (its credential and a grant). */
+  async reveal(request: TestRevealRequest): Promise<{ status: number; body: unknown }> {
+    return new VaultCaller(this.vault).reveal(request);
   }
 }
 

@@ -97,7 +97,6 @@ describe('intake: inquiry.created -> ingest -> vault -> inquiry.recorded', () =>
       inquiryIds: inquiries.map((i) => i.inquiryId),
       attributes: [...PII_ATTRIBUTES],
       purpose: 'integration test: happy path',
-      actor: { type: 'operator', id: 'op_test' },
     });
     expect(status).toBe(200);
     const revealed = (body as { inquiries: { inquiryId: string; attributes: Record<string, unknown> }[] })

@@ -1,4 +1,10 @@
-import { baseConfigSchema, httpPort, kmsConfigSchema } from '@veil/platform/config';
+import {
+  baseConfigSchema,
+  grantKeySchema,
+  httpPort,
+  kmsConfigSchema,
+  serviceToken,
+} from '@veil/platform/config';
 import { z } from 'zod';
 
 // NIST SP 800-38D: at most 2^32 AES-GCM encryptions with random 96-bit IVs under one key.
@@ -7,8 +13,11 @@ const GCM_HARD_LIMIT = 2 ** 32;
 export const VaultConfigSchema = baseConfigSchema.extend(kmsConfigSchema.shape).extend({
   PORT: httpPort(3002),
   DATABASE_SCHEMA: baseConfigSchema.shape.DATABASE_SCHEMA.default('vault'),
-  /** Bearer token internal callers (ingest) present. */
-  VAULT_INTERNAL_TOKEN: z.string().min(16, 'must be at least 16 characters'),
+  /** Each caller's own credential for the internal API; the contract says which operations each may use. */
+  VAULT_TOKEN_INGEST: serviceToken(),
+  VAULT_TOKEN_API: serviceToken(),
+  /** Verifies the access grants the customer API mints (HMAC-SHA256 key, base64, at least 32 bytes). */
+  VAULT_GRANT_KEY: grantKeySchema,
   /** Encryptions under one organization key before it rotates; kept well under the GCM limit. */
   VAULT_KEK_MAX_ENCRYPTIONS: z.coerce
     .number()

@@ -1,4 +1,7 @@
 import { packFields, unpackFields } from '../src/vaulting/field-bundle';
+import { randomBytes } from 'node:crypto';
+
+import { type AccessGrant, grantKey, signGrant } from '@veil/platform/auth';
 import {
   adminQuery,
   expectEventually,
@@ -6,6 +9,7 @@ import {
   ServiceProcess,
   testId,
   testOrganizationId,
+  VaultCaller,
 } from '@veil/testing';
 
 jest.setTimeout(180_000);
@@ -18,28 +22,16 @@ interface Revealed {
 }
 
 class VaultApi {
-  constructor(readonly vault: ServiceProcess) {}
-
-  private async post(
-    path: string,
-    body: unknown,
-  ): Promise<{ status: number; body: Record<string, unknown> }> {
-    const res = await fetch(`${this.vault.baseUrl}/internal/v1/inquiries/${path}`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        authorization: `Bearer ${this.vault.env.VAULT_INTERNAL_TOKEN}`,
-      },
-      body: JSON.stringify(body),
-    });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  readonly caller: VaultCaller;
+  constructor(readonly vault: ServiceProcess) {
+    this.caller = new VaultCaller(vault);
   }
 
   async store(
     organizationId: string,
     inquiries: { inquiryId: string; values: Record<string, string | string[]> }[],
   ) {
-    const res = await this.post('store', { inquiries: inquiries.map((i) => ({ organizationId, ...i })) });
+    const res = await this.caller.store(inquiries.map((i) => ({ organizationId, ...i })));
     expect(res.status).toBe(200);
     return res.body.results as { inquiryId: string; tokens: Record<string, string>; created: boolean }[];
   }
@@ -48,13 +40,14 @@ class VaultApi {
     organizationId: string,
     inquiryIds: string[],
     attributes: string[] = ['nameFirst', 'nameLast', 'emailAddress'],
+    requestId?: string,
   ) {
-    return this.post('reveal', {
+    return this.caller.reveal({
       organizationId,
       inquiryIds,
       attributes,
       purpose: 'vault integration test',
-      actor: { type: 'operator', id: 'op_test' },
+      ...(requestId ? { requestId } : {}),
     });
   }
 }
@@ -141,13 +134,14 @@ describe('vault: ciphertext integrity', () => {
     expect(audits.map((a) => JSON.parse(a.payload).data)).toEqual([
       {
         action: 'pii.reveal',
-        actor: { type: 'operator', id: 'op_test' },
+        actor: { type: 'api_key', id: 'key_test' },
         outcome: 'allowed',
         targets: {
           inquiryIds: ['inq_a', 'inq_missing'],
           attributes: ['nameFirst', 'nameLast', 'emailAddress'],
         },
         purpose: 'vault integration test',
+        requestId: expect.any(String),
       },
     ]);
   });
@@ -220,26 +214,207 @@ describe('vault: ciphertext integrity', () => {
     await expectIntegrityFailure(orgA, 'inq_2');
   });
 
-  it('answers 401 without the internal token and 400 with field paths for bad requests', async () => {
+  it('answers 401 without a known credential and 400 with field paths for bad requests', async () => {
     const noToken = await fetch(`${vault.baseUrl}/internal/v1/inquiries/reveal`, {
       method: 'POST',
       body: '{}',
     });
     expect(noToken.status).toBe(401);
-    const bad = await fetch(`${vault.baseUrl}/internal/v1/inquiries/store`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        authorization: `Bearer ${vault.env.VAULT_INTERNAL_TOKEN}`,
-      },
-      body: JSON.stringify({
-        inquiries: [{ organizationId: 'org_x', inquiryId: 'inq_x', values: { shoeSize: '42' } }],
-      }),
-    });
+    const wrongToken = await api.caller.post(
+      '/internal/v1/inquiries/store',
+      {},
+      'veil-local-not-a-caller-token',
+    );
+    expect(wrongToken.status).toBe(401);
+    const bad = await api.caller.post(
+      '/internal/v1/inquiries/store',
+      { inquiries: [{ organizationId: 'org_x', inquiryId: 'inq_x', values: { shoeSize: '42' } }] },
+      api.caller.ingestToken,
+    );
     expect(bad.status).toBe(400);
-    expect(await bad.json()).toMatchObject({
+    expect(bad.body).toMatchObject({
       code: 'invalid_request',
       details: { fields: [{ path: 'inquiries.0.values' }] },
+    });
+  });
+
+  it("gives each caller only its own operations: ingest's credential cannot reveal or look up, the api's cannot store", async () => {
+    const org = testOrganizationId();
+    await api.store(org, [{ inquiryId: 'inq_own', values: values('own') }]);
+    const reveal = api.caller.revealBody({
+      organizationId: org,
+      inquiryIds: ['inq_own'],
+      attributes: ['nameFirst'],
+      purpose: 'probe',
+    });
+    for (const [path, body] of [
+      ['/internal/v1/inquiries/reveal', reveal],
+      ['/internal/v1/inquiries/reveal-batch', { requests: [reveal] }],
+      [
+        '/internal/v1/inquiries/lookup',
+        { ...reveal, kind: 'emailAddress', value: values('own').emailAddress },
+      ],
+    ] as const) {
+      const res = await api.caller.post(path, body, api.caller.ingestToken);
+      expect({ path, status: res.status, code: res.body.code }).toEqual({
+        path,
+        status: 403,
+        code: 'forbidden',
+      });
+      expect(JSON.stringify(res.body)).not.toContain('Ada-own');
+    }
+    const store = await api.caller.post(
+      '/internal/v1/inquiries/store',
+      { inquiries: [{ organizationId: org, inquiryId: 'inq_api', values: values('api') }] },
+      api.caller.apiToken,
+    );
+    expect({ status: store.status, code: store.body.code }).toEqual({ status: 403, code: 'forbidden' });
+  });
+
+  it('refuses a forged, altered, expired or mismatched access grant, reveals nothing and audits the refusal', async () => {
+    const org = testOrganizationId();
+    const other = testOrganizationId();
+    await api.store(org, [{ inquiryId: 'inq_granted', values: values('granted') }]);
+    const good = () =>
+      api.caller.revealBody({
+        organizationId: org,
+        inquiryIds: ['inq_granted'],
+        attributes: ['nameFirst'],
+        purpose: 'probe',
+      });
+    const base = good();
+    const [body, mac] = base.grant.split('.') as [string, string];
+    const flipped = `${body}.${mac.slice(0, -2)}${mac.endsWith('AA') ? 'AB' : 'AA'}`;
+    const forged = signGrant(randomBytes(32), {
+      organizationId: org,
+      keyId: 'key_test',
+      requestId: base.requestId,
+      scopes: ['pii:reveal'],
+      expiresAt: Date.now() + 60_000,
+    });
+    const grant = (fields: Partial<AccessGrant>) =>
+      signGrant(grantKey(vault.env.VAULT_GRANT_KEY!), {
+        organizationId: org,
+        keyId: 'key_test',
+        requestId: base.requestId,
+        scopes: ['pii:reveal'],
+        expiresAt: Date.now() + 60_000,
+        ...fields,
+      });
+    const cases: Record<string, Record<string, unknown>> = {
+      'altered signature': { ...base, grant: flipped },
+      'signed with another key': { ...base, grant: forged },
+      expired: { ...base, grant: grant({ expiresAt: Date.now() - 1 }) },
+      'another organization in the request': { ...base, organizationId: other, grant: base.grant },
+      'granted for another organization': { ...base, grant: grant({ organizationId: other }) },
+      'another actor': { ...base, actor: { type: 'api_key', id: 'key_other' } },
+      'an operator actor': { ...base, actor: { type: 'operator', id: 'op_mallory' } },
+      'another request id': { ...base, requestId: 'req_other' },
+      'a key without pii:reveal': { ...base, grant: grant({ scopes: ['inquiry:read'] }) },
+      'no grant at all': { ...base, grant: 'x.y' },
+    };
+    for (const [name, request] of Object.entries(cases)) {
+      const before = await grantRejections(org);
+      const res = await api.caller.post('/internal/v1/inquiries/reveal', request, api.caller.apiToken);
+      expect({ name, status: res.status, code: res.body.code }).toEqual({
+        name,
+        status: 403,
+        code: 'invalid_grant',
+      });
+      expect(JSON.stringify(res.body)).not.toContain('Ada-granted');
+      if (request.organizationId === org)
+        await expectEventually(async () => expect(await grantRejections(org)).toBe(before + 1));
+    }
+    // In a batch, a refused grant fails only its own request.
+    const batch = await api.caller.post(
+      '/internal/v1/inquiries/reveal-batch',
+      { requests: [{ ...good(), grant: flipped }, good()] },
+      api.caller.apiToken,
+    );
+    expect(batch.status).toBe(200);
+    expect(batch.body.results).toEqual([
+      { ok: false, error: { code: 'invalid_grant', message: expect.any(String) } },
+      {
+        ok: true,
+        inquiries: [
+          {
+            inquiryId: 'inq_granted',
+            found: true,
+            redacted: false,
+            attributes: { nameFirst: 'Ada-granted' },
+          },
+        ],
+      },
+    ]);
+  });
+
+  async function grantRejections(org: string): Promise<number> {
+    const [row] = await adminQuery<{ n: number }>(
+      `select count(*)::int as n from vault.outbox
+        where organization_id = $1 and topic = 'audit.events' and payload::jsonb -> 'data' ->> 'action' = 'vault.grant_rejected'
+          and payload::jsonb -> 'data' ->> 'outcome' = 'denied'`,
+      [org],
+    );
+    return row!.n;
+  }
+
+  it('isolates a failing request in a batch, and never logs or answers the text of a malformed stored value', async () => {
+    const org = testOrganizationId();
+    const otherOrg = testOrganizationId();
+    const secret = `CANARY-unparsable-${testId('v')}`;
+    // A list attribute stored as text that is not a JSON list: revealing it must fail without quoting it.
+    await api.store(org, [{ inquiryId: 'inq_bad', values: { documentFiles: secret } }]);
+    await api.store(otherOrg, [{ inquiryId: 'inq_fine', values: values('fine') }]);
+    const res = await api.caller.revealBatch([
+      { organizationId: org, inquiryIds: ['inq_bad'], attributes: ['documentFiles'], purpose: 'probe' },
+      { organizationId: otherOrg, inquiryIds: ['inq_fine'], attributes: ['nameFirst'], purpose: 'probe' },
+    ]);
+    expect(res.status).toBe(200);
+    expect(res.body.results).toEqual([
+      { ok: false, error: { code: 'reveal_failed', message: expect.any(String) } },
+      {
+        ok: true,
+        inquiries: [
+          { inquiryId: 'inq_fine', found: true, redacted: false, attributes: { nameFirst: 'Ada-fine' } },
+        ],
+      },
+    ]);
+    const single = await api.caller.reveal({
+      organizationId: org,
+      inquiryIds: ['inq_bad'],
+      attributes: ['documentFiles'],
+      purpose: 'probe',
+    });
+    expect({ status: single.status, code: single.body.code }).toEqual({ status: 500, code: 'reveal_failed' });
+    expect(JSON.stringify([res.body, single.body])).not.toContain(secret);
+    expect(vault.logs()).not.toContain(secret);
+    expect(vault.logs()).toContain('reveal request failed');
+  });
+
+  it('audits every blind-index search with the keyed subject reference and what it found, never the value', async () => {
+    const org = testOrganizationId();
+    const email = `${testId('lookup')}@example.com`;
+    await api.store(org, [{ inquiryId: 'inq_found', values: { ...values('found'), emailAddress: email } }]);
+    const res = await api.caller.lookup(org, 'emailAddress', email.toUpperCase(), 'key_searcher');
+    expect(res).toEqual({ status: 200, body: { inquiryIds: ['inq_found'] } });
+    const events = await adminQuery<{ payload: string }>(
+      `select payload from vault.outbox where organization_id = $1 and topic = 'audit.events'
+          and payload::jsonb -> 'data' ->> 'action' = 'pii.lookup'`,
+      [org],
+    );
+    expect(events).toHaveLength(1);
+    expect(events[0]!.payload).not.toContain(email.split('@')[0]!);
+    expect(JSON.parse(events[0]!.payload).data).toEqual({
+      action: 'pii.lookup',
+      actor: { type: 'api_key', id: 'key_searcher' },
+      outcome: 'allowed',
+      targets: {
+        attributes: ['emailAddress'],
+        subjectRefs: [expect.stringMatching(/^[a-f0-9]{64}$/)],
+        inquiryIds: ['inq_found'],
+      },
+      purpose: 'search by emailAddress',
+      requestId: expect.any(String),
     });
   });
 });
@@ -306,17 +481,7 @@ describe('vault: organization keys under cache churn', () => {
     }));
     try {
       const results = await Promise.all(
-        stored.map(async (s) => {
-          const res = await fetch(`${vault.baseUrl}/internal/v1/inquiries/store`, {
-            method: 'POST',
-            headers: {
-              'content-type': 'application/json',
-              authorization: `Bearer ${vault.env.VAULT_INTERNAL_TOKEN}`,
-            },
-            body: JSON.stringify({ inquiries: [{ ...s, values: values(s.inquiryId) }] }),
-          });
-          return res.status;
-        }),
+        stored.map(async (s) => (await api.caller.store([{ ...s, values: values(s.inquiryId) }])).status),
       );
       expect(results.filter((status) => status !== 200)).toEqual([]);
       for (const org of orgs) {
@@ -331,19 +496,8 @@ describe('vault: organization keys under cache churn', () => {
         }
         // The blind index was computed under the real index key too.
         const probe = stored.find((s) => s.organizationId === org)!;
-        const lookup = await fetch(`${vault.baseUrl}/internal/v1/inquiries/lookup`, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            authorization: `Bearer ${vault.env.VAULT_INTERNAL_TOKEN}`,
-          },
-          body: JSON.stringify({
-            organizationId: org,
-            kind: 'emailAddress',
-            value: values(probe.inquiryId).emailAddress,
-          }),
-        });
-        expect(await lookup.json()).toEqual({ inquiryIds: [probe.inquiryId] });
+        const lookup = await api.caller.lookup(org, 'emailAddress', values(probe.inquiryId).emailAddress!);
+        expect(lookup.body).toEqual({ inquiryIds: [probe.inquiryId] });
       }
     } finally {
       await vault.stop();

@@ -4,11 +4,13 @@ import {
   type ExecutionContext,
   Inject,
   Injectable,
+  Optional,
   SetMetadata,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 
+import { ACCESS_GRANT_MINTER, type AccessGrantMinter, signGrant } from './access-grant';
 import type { Scope } from './api-keys';
 import { ApiKeyRegistry, type Principal } from './key-registry';
 
@@ -58,6 +60,7 @@ export class ApiKeyGuard implements CanActivate {
     private readonly registry: ApiKeyRegistry,
     private readonly reflector: Reflector,
     @Inject(DENIAL_AUDITOR) private readonly auditor: DenialAuditor,
+    @Optional() @Inject(ACCESS_GRANT_MINTER) private readonly minter?: AccessGrantMinter,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -83,6 +86,19 @@ export class ApiKeyGuard implements CanActivate {
       throw new AuthError(403, 'forbidden', `this API key lacks the scope ${missing.join(', ')}`, {
         missingScopes: missing,
       });
+    }
+    if (this.minter) {
+      // Proof, for the vault, of whose request this is: only a verified key gets one.
+      req.principal = {
+        ...result.principal,
+        grant: signGrant(this.minter.key, {
+          organizationId: result.principal.organizationId,
+          keyId: result.principal.keyId,
+          requestId: req.requestId ?? 'unknown',
+          scopes: [...result.principal.scopes],
+          expiresAt: Date.now() + this.minter.ttlMs,
+        }),
+      };
     }
     return true;
   }

@@ -32,6 +32,8 @@ export interface Principal {
   keyId: string;
   organizationId: string;
   scopes: ReadonlySet<Scope>;
+  /** A signed access grant for this request (services that call the vault for customers mint one). */
+  grant?: string;
 }
 
 export type VerifyResult =

@@ -20,8 +20,40 @@ const postgresUrl = z
 
 const port = z.coerce.number().int().min(0).max(65535);
 
+/**
+ * The largest KAFKA_MAX_EVENT_BYTES accepted. The consumers' cap on a decompressed record batch is
+ * derived from it (8 records of this size, see @veil/platform/kafka), so raising it raises that too.
+ */
+export const KAFKA_MAX_EVENT_BYTES_LIMIT = 8 * 1024 * 1024;
+
+const SECRETS = new WeakSet<z.ZodType>();
+
+/** Marks a variable as a secret: outside local mode it must be set, and not to a well-known local default. */
+export function secret<T extends z.ZodType>(schema: T): T {
+  SECRETS.add(schema);
+  return schema;
+}
+
+/**
+ * The local stack's credentials are printed in the README and derived from `veil-local-…`: fine on
+ * a developer's loopback stack, never anywhere else.
+ */
+export function isWellKnownLocalSecret(value: string): boolean {
+  if (value.startsWith('veil-local-') || value === 'local-kms') return true;
+  return (
+    /^[A-Za-z0-9+/]+={0,2}$/.test(value) &&
+    Buffer.from(value, 'base64').toString('latin1').startsWith('veil-local-')
+  );
+}
+
 /** Variables every Veil service reads. Each service extends this with its own. */
 export const baseConfigSchema = z.object({
+  /**
+   * `local`: the developer stack of `npm start` / `npm test` (tools/infra.sh writes it), where the
+   * well-known local credentials are accepted. Anything else is treated as production: every secret
+   * must be set to a value of its own, or the service refuses to start.
+   */
+  VEIL_MODE: z.enum(['local', 'production']).default('production'),
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['verbose', 'debug', 'log', 'warn', 'error']).default('log'),
   HTTP_HOST: z.string().default('127.0.0.1'),
@@ -35,11 +67,11 @@ export const baseConfigSchema = z.object({
     .number()
     .int()
     .min(1024)
-    .max(8 * 1024 * 1024)
+    .max(KAFKA_MAX_EVENT_BYTES_LIMIT)
     .default(1024 * 1024),
   /** How long the group waits for a silent consumer before rebalancing its partitions away. */
   KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(30_000),
-  DATABASE_URL: postgresUrl,
+  DATABASE_URL: secret(postgresUrl),
   DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'must be a lowercase SQL identifier'),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(100).default(10),
   DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(60_000),
@@ -63,19 +95,60 @@ export const kmsConfigSchema = z.object({
 
 export const httpPort = (fallback: number) => port.default(fallback);
 
+/** A bearer credential between services (or of an upstream system): a secret of at least 16 characters. */
+export const serviceToken = () => secret(z.string().min(16, 'must be at least 16 characters'));
+
+/** A key for HMAC-signed access grants: base64 of at least 32 random bytes. */
+export const grantKeySchema = secret(
+  z
+    .string()
+    .refine(
+      (s) => /^[A-Za-z0-9+/]+={0,2}$/.test(s) && Buffer.from(s, 'base64').length >= 32,
+      'must be base64 of at least 32 bytes',
+    ),
+);
+
 /** Validates `env` against `schema`, collecting every problem instead of stopping at the first. */
 export function parseConfig<S extends z.ZodType>(
   schema: S,
   env: NodeJS.ProcessEnv = process.env,
 ): z.infer<S> {
   const result = schema.safeParse(env);
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
-    const variable = issue.path.length ? String(issue.path[0]) : '(environment)';
-    const missing = issue.code === 'invalid_type' && env[variable] === undefined;
-    return missing ? `${variable}: required but not set` : `${variable}: ${issue.message}`;
-  });
+  const problems = result.success
+    ? []
+    : result.error.issues.map((issue) => {
+        const variable = issue.path.length ? String(issue.path[0]) : '(environment)';
+        const missing = issue.code === 'invalid_type' && env[variable] === undefined;
+        return missing ? `${variable}: required but not set` : `${variable}: ${issue.message}`;
+      });
+  if (env.VEIL_MODE !== 'local') problems.push(...wellKnownSecrets(schema, env));
+  if (result.success && problems.length === 0) return result.data;
   throw new ConfigError([...new Set(problems)].sort());
+}
+
+/** Secrets set to a well-known local default (outside local mode, each one is a problem). */
+function wellKnownSecrets(schema: z.ZodType, env: NodeJS.ProcessEnv): string[] {
+  const names =
+    schema instanceof z.ZodObject
+      ? Object.entries(schema.shape as Record<string, z.ZodType>)
+          .filter(([, field]) => SECRETS.has(field))
+          .map(([name]) => name)
+      : [];
+  // Read by the AWS SDK itself, not by the schema.
+  names.push('AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY');
+  const problems: string[] = [];
+  for (const name of names) {
+    const value = env[name];
+    if (value === undefined) continue;
+    let secretPart = value;
+    if (name === 'DATABASE_URL' && URL.canParse(value))
+      secretPart = decodeURIComponent(new URL(value).password);
+    if (isWellKnownLocalSecret(secretPart))
+      problems.push(
+        `${name}: is a well-known local-stack default; set a secret of your own (VEIL_MODE=local accepts it on a developer stack only)`,
+      );
+  }
+  return problems;
 }
 
 /**

@@ -24,9 +24,17 @@ export function serviceEntry(name: string): ServiceEntry {
   return entry;
 }
 
-/** Local-stack password of a service's database role; override with VEIL_DB_PASSWORD_<SCHEMA>. */
+/**
+ * Password of a service's database role: VEIL_DB_PASSWORD_<SCHEMA>, or on the local stack
+ * (VEIL_MODE=local) the well-known local one.
+ */
 export function serviceDatabasePassword(entry: ServiceEntry, env: NodeJS.ProcessEnv = process.env): string {
-  return env[`VEIL_DB_PASSWORD_${entry.schema.toUpperCase()}`] ?? `veil-local-${entry.schema}`;
+  const password = env[`VEIL_DB_PASSWORD_${entry.schema.toUpperCase()}`];
+  if (password) return password;
+  if (env.VEIL_MODE === 'local') return `veil-local-${entry.schema}`;
+  throw new Error(
+    `VEIL_DB_PASSWORD_${entry.schema.toUpperCase()} is not set (required outside VEIL_MODE=local)`,
+  );
 }
 
 /**
@@ -48,25 +56,40 @@ export function serviceEnvironment(
     PORT: String(entry.port),
     LOG_LEVEL: infra.LOG_LEVEL ?? 'log',
   };
-  // Internal service-to-service credentials and addresses. The local defaults are for the local
-  // stack only; deployments set their own secrets in the environment.
+  if (infra.VEIL_MODE) env.VEIL_MODE = infra.VEIL_MODE;
+  // Service-to-service credentials: each caller its own. Outside local mode they come from the
+  // environment only (a service refuses to start without them); the local stack has defaults.
+  const local = infra.VEIL_MODE === 'local';
+  const credential = (name: string): string | undefined =>
+    infra[name] ?? (local ? `veil-local-${name.toLowerCase().replace(/_/g, '-')}` : undefined);
+  const grantKey =
+    infra.VAULT_GRANT_KEY ??
+    (local ? Buffer.from('veil-local-vault-grant-key-for-the-local-stack').toString('base64') : undefined);
+  const set = (name: string, value: string | undefined) => {
+    if (value !== undefined) env[name] = value;
+  };
   const vault = SERVICE_CATALOG.find((s) => s.name === 'vault')!;
-  if (entry.name === 'vault' || entry.name === 'ingest' || entry.name === 'api') {
-    env.VAULT_INTERNAL_TOKEN = infra.VAULT_INTERNAL_TOKEN ?? 'veil-local-vault-internal-token';
+  if (entry.name === 'vault') {
+    set('VAULT_TOKEN_INGEST', credential('VAULT_TOKEN_INGEST'));
+    set('VAULT_TOKEN_API', credential('VAULT_TOKEN_API'));
+    set('VAULT_GRANT_KEY', grantKey);
+  }
+  if (entry.name === 'ingest') set('VAULT_TOKEN', credential('VAULT_TOKEN_INGEST'));
+  if (entry.name === 'api') {
+    set('VAULT_TOKEN', credential('VAULT_TOKEN_API'));
+    set('VAULT_GRANT_KEY', grantKey);
   }
   if (entry.name === 'ingest' || entry.name === 'api') {
     env.VAULT_URL = infra.VAULT_URL ?? `http://127.0.0.1:${vault.port}`;
   }
   if (entry.name === 'audit-log' || entry.name === 'api') {
-    env.AUDIT_LOG_INTERNAL_TOKEN = infra.AUDIT_LOG_INTERNAL_TOKEN ?? 'veil-local-audit-log-internal-token';
+    set('AUDIT_LOG_INTERNAL_TOKEN', credential('AUDIT_LOG_INTERNAL_TOKEN'));
   }
   if (entry.name === 'api') {
     const auditLog = SERVICE_CATALOG.find((s) => s.name === 'audit-log')!;
     env.AUDIT_LOG_URL = infra.AUDIT_LOG_URL ?? `http://127.0.0.1:${auditLog.port}`;
   }
-  if (entry.name === 'ingest') {
-    env.INGEST_INTAKE_TOKEN = infra.INGEST_INTAKE_TOKEN ?? 'veil-local-intake-token';
-  }
+  if (entry.name === 'ingest') set('INGEST_INTAKE_TOKEN', credential('INGEST_INTAKE_TOKEN'));
   if (entry.needsKms) {
     env.AWS_REGION = required(infra, 'AWS_REGION');
     for (const key of [

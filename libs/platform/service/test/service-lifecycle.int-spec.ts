@@ -1,5 +1,5 @@
 import { provisionServiceDatabases } from '@veil/platform/database';
-import { SERVICE_CATALOG, serviceDatabasePassword } from '../src';
+import { SERVICE_CATALOG, serviceDatabasePassword, serviceEntry, serviceEnvironment } from '../src';
 import { expectEventually, freePort, ManagedProcess, PrivatePostgres, ServiceProcess } from '@veil/testing';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -106,7 +106,86 @@ describe('a service started with invalid configuration', () => {
       'DATABASE_URL',
       'KAFKA_BROKERS',
       'PORT',
-      'VAULT_INTERNAL_TOKEN',
+      'VAULT_GRANT_KEY',
+      'VAULT_TOKEN_API',
+      'VAULT_TOKEN_INGEST',
+    ]);
+  });
+});
+
+describe('outside local mode', () => {
+  // What `npm start` runs, with VEIL_MODE taken away: every secret is then a well-known default.
+  const localEnv = (name: string) =>
+    serviceEnvironment(serviceEntry(name), { ...process.env, VEIL_MODE: 'local' });
+
+  it('every service refuses the well-known local credentials at boot, naming each one', async () => {
+    const expected: Record<string, string[]> = {
+      api: ['AUDIT_LOG_INTERNAL_TOKEN', 'DATABASE_URL', 'VAULT_GRANT_KEY', 'VAULT_TOKEN'],
+      ingest: ['DATABASE_URL', 'INGEST_INTAKE_TOKEN', 'VAULT_TOKEN'],
+      vault: [
+        'AWS_ACCESS_KEY_ID',
+        'AWS_SECRET_ACCESS_KEY',
+        'DATABASE_URL',
+        'VAULT_GRANT_KEY',
+        'VAULT_TOKEN_API',
+        'VAULT_TOKEN_INGEST',
+      ],
+      retention: ['DATABASE_URL'],
+      dsar: ['DATABASE_URL'],
+      'audit-log': ['AUDIT_LOG_INTERNAL_TOKEN', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'DATABASE_URL'],
+    };
+    expect(Object.keys(expected).sort()).toEqual(SERVICE_CATALOG.map((s) => s.name).sort());
+    await Promise.all(
+      SERVICE_CATALOG.map(async (s) => {
+        const env: Record<string, string> = { ...localEnv(s.name), PORT: String(await freePort()) };
+        delete env.VEIL_MODE;
+        const proc = new ManagedProcess(
+          `services/${s.name}/src/main.ts`,
+          env,
+          join(tmpdir(), `veil-known-secrets-${s.name}-${process.pid}.log`),
+        ).start();
+        const exit = await proc.waitExit(60_000);
+        const named = proc
+          .logs()
+          .split('\n')
+          .filter((l) => l.startsWith(`${s.name}: config: `) && l.includes('well-known local-stack default'))
+          .map((l) => l.replace(`${s.name}: config: `, '').split(':')[0]);
+        expect({ service: s.name, code: exit.code, named }).toEqual({
+          service: s.name,
+          code: 78,
+          named: expected[s.name],
+        });
+        expect(proc.logs()).not.toContain('veil-local-');
+      }),
+    );
+  });
+
+  it('names each missing secret', async () => {
+    const env: Record<string, string> = { ...localEnv('vault'), PORT: String(await freePort()) };
+    for (const name of [
+      'VEIL_MODE',
+      'VAULT_TOKEN_API',
+      'VAULT_TOKEN_INGEST',
+      'VAULT_GRANT_KEY',
+      'AWS_ACCESS_KEY_ID',
+      'AWS_SECRET_ACCESS_KEY',
+    ])
+      delete env[name];
+    env.DATABASE_URL = env.DATABASE_URL!.replace(/:[^:@/]+@/, ':a-real-secret-of-its-own@');
+    const proc = new ManagedProcess(
+      'services/vault/src/main.ts',
+      env,
+      join(tmpdir(), `veil-missing-secrets-${process.pid}.log`),
+    ).start();
+    expect((await proc.waitExit(60_000)).code).toBe(78);
+    const lines = proc
+      .logs()
+      .split('\n')
+      .filter((l) => l.startsWith('vault: config: '));
+    expect(lines).toEqual([
+      'vault: config: VAULT_GRANT_KEY: required but not set',
+      'vault: config: VAULT_TOKEN_API: required but not set',
+      'vault: config: VAULT_TOKEN_INGEST: required but not set',
     ]);
   });
 });

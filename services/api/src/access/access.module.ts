@@ -8,9 +8,11 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import {
+  ACCESS_GRANT_MINTER,
   ApiKeyGuard,
   ApiKeyRegistry,
   DENIAL_AUDITOR,
+  grantKey,
   RATE_LIMIT_OPTIONS,
   RateLimitGuard,
 } from '@veil/platform/auth';
@@ -60,6 +62,10 @@ export class AccessModule {
         { provide: RATE_LIMIT_OPTIONS, useValue: { perSecond: config.API_RATE_LIMIT_PER_SECOND } },
         { provide: DENIAL_AUDITOR, useExisting: ApiAudit },
         {
+          provide: ACCESS_GRANT_MINTER,
+          useValue: { key: grantKey(config.VAULT_GRANT_KEY), ttlMs: config.VAULT_GRANT_TTL_MS },
+        },
+        {
           provide: ApiKeyRegistry,
           inject: [AccessRepository],
           useFactory: (source: AccessRepository) => new ApiKeyRegistry(source, config.API_KEY_REFRESH_MS),
@@ -74,6 +80,7 @@ export class AccessModule {
         VaultClient,
       ],
       exports: [
+        ACCESS_GRANT_MINTER,
         API_CONFIG,
         RATE_LIMIT_OPTIONS,
         DENIAL_AUDITOR,

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { PiiAttribute } from '@veil/contracts';
+import { InquiryId, type PiiAttribute, Timestamp } from '@veil/contracts';
 import type { Principal } from '@veil/platform/auth';
 import { ApiError } from '@veil/platform/service';
 import type { z } from 'zod';
@@ -47,7 +47,7 @@ export class InquiriesService {
     requestId: string,
   ): Promise<{ data: Inquiry[]; nextCursor: string | null }> {
     const inquiryIds = query.referenceId
-      ? await this.vault.lookupByReferenceId(principal.organizationId, query.referenceId)
+      ? await this.vault.lookupByReferenceId(principal, query.referenceId, requestId)
       : undefined;
     if (inquiryIds && inquiryIds.length === 0) return { data: [], nextCursor: null };
     const after = query.cursor ? decodeCursor(query.cursor) : undefined;
@@ -86,11 +86,10 @@ export class InquiriesService {
     const revealed: Map<string, RevealedInquiry> =
       toReveal.length > 0
         ? await this.vault.reveal({
-            organizationId: principal.organizationId,
+            principal,
             inquiryIds: toReveal.map((r) => r.inquiry_id),
             attributes: [...wanted],
             purpose: `customer API: ${route}`,
-            actor: { type: 'api_key', id: principal.keyId },
             requestId,
           })
         : new Map();
@@ -124,15 +123,12 @@ function decodeCursor(cursor: string): { createdAt: string; inquiryId: string } 
       unknown,
       unknown,
     ];
-    if (
-      typeof createdAt === 'string' &&
-      !Number.isNaN(Date.parse(createdAt)) &&
-      typeof inquiryId === 'string'
-    ) {
-      return { createdAt, inquiryId };
+    // only what encodeCursor writes: anything else would reach PostgreSQL as a bad timestamp or text
+    if (Timestamp.safeParse(createdAt).success && InquiryId.safeParse(inquiryId).success) {
+      return { createdAt: createdAt as string, inquiryId: inquiryId as string };
     }
   } catch {
     // fall through
   }
-  throw ApiError.badRequest('invalid cursor', { fields: [{ path: 'cursor', issue: 'invalid' }] });
+  throw ApiError.badRequest('invalid cursor', { fields: [{ path: 'query.cursor', issue: 'invalid' }] });
 }

@@ -1,57 +1,67 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { AuditEventV1, PiiAttribute } from '@veil/contracts';
+import {
+  type RevealedInquiry,
+  type RevealFailureCode,
+  type RevealOutcome,
+  type VaultRevealRequest,
+  VaultApi,
+} from '@veil/contracts';
+import type { Principal } from '@veil/platform/auth';
 import { ApiError, InternalCallError, postInternal } from '@veil/platform/service';
 
 import { API_CONFIG, type ApiConfig } from '../config';
 import { BatchingQueue } from './batching-queue';
 
-export interface RevealedInquiry {
-  inquiryId: string;
-  found: boolean;
-  redacted: boolean;
-  attributes: Partial<Record<PiiAttribute, string | string[]>>;
-}
+export type { RevealedInquiry };
 
+/** A reveal on behalf of the authenticated key: organization, actor and grant come from the principal. */
 export interface RevealRequest {
-  organizationId: string;
+  principal: Principal;
   inquiryIds: string[];
-  attributes: PiiAttribute[];
+  attributes: VaultRevealRequest['attributes'];
   purpose: string;
-  actor: AuditEventV1['actor'];
   requestId: string;
 }
 
-type RevealOutcome =
-  { ok: true; inquiries: RevealedInquiry[] } | { ok: false; error: { code: string; message: string } };
+const { lookup, revealBatch } = VaultApi.operations;
 
 /**
- * The vault's internal API as the customer API uses it: audited reveals and blind-index lookups.
- * Concurrent reveals share vault calls (BatchingQueue); each is still its own audited request.
+ * The vault's internal API as the customer API uses it: audited reveals and blind-index lookups,
+ * each carrying the access grant the key guard minted for the request. Concurrent reveals share
+ * vault calls (BatchingQueue); each is still its own authorized and audited request.
  */
 @Injectable()
 export class VaultClient {
-  private readonly reveals: BatchingQueue<RevealRequest, RevealOutcome>;
+  private readonly reveals: BatchingQueue<VaultRevealRequest, RevealOutcome>;
 
   constructor(@Inject(API_CONFIG) private readonly config: ApiConfig) {
     this.reveals = new BatchingQueue(
       async (requests) =>
-        (await this.call<{ results: RevealOutcome[] }>('/internal/v1/inquiries/reveal-batch', { requests }))
-          .results,
+        (await this.call<{ results: RevealOutcome[] }>(revealBatch.path, { requests })).results,
       { maxInFlight: config.VAULT_REVEAL_MAX_IN_FLIGHT, maxBatch: config.VAULT_REVEAL_MAX_BATCH },
     );
   }
 
   async reveal(request: RevealRequest): Promise<Map<string, RevealedInquiry>> {
-    const outcome = await this.reveals.submit(request);
-    if (!outcome.ok) throw integrityError();
+    const { principal, ...rest } = request;
+    const outcome = await this.reveals.submit({
+      ...rest,
+      organizationId: principal.organizationId,
+      actor: { type: 'api_key', id: principal.keyId },
+      grant: grantOf(principal),
+    });
+    if (!outcome.ok) throw failure(outcome.error.code);
     return new Map(outcome.inquiries.map((i) => [i.inquiryId, i]));
   }
 
-  async lookupByReferenceId(organizationId: string, referenceId: string): Promise<string[]> {
-    const body = await this.call<{ inquiryIds: string[] }>('/internal/v1/inquiries/lookup', {
-      organizationId,
+  async lookupByReferenceId(principal: Principal, referenceId: string, requestId: string): Promise<string[]> {
+    const body = await this.call<{ inquiryIds: string[] }>(lookup.path, {
+      organizationId: principal.organizationId,
       kind: 'referenceId',
       value: referenceId,
+      actor: { type: 'api_key', id: principal.keyId },
+      requestId,
+      grant: grantOf(principal),
     });
     return body.inquiryIds;
   }
@@ -62,27 +72,41 @@ export class VaultClient {
       answer = await postInternal<T & { code?: string }>(
         this.config.VAULT_URL,
         path,
-        this.config.VAULT_INTERNAL_TOKEN,
+        this.config.VAULT_TOKEN,
         body,
         this.config.VAULT_TIMEOUT_MS,
       );
     } catch (error) {
-      if (error instanceof InternalCallError)
-        throw ApiError.unavailable('vault_unavailable', 'the vault is unavailable; retry later');
+      if (error instanceof InternalCallError) throw failure('vault_unavailable');
       throw error;
     }
     if (answer.status === 200 && answer.body) return answer.body;
-    if (answer.body?.code === 'ciphertext_integrity') throw integrityError();
-    if (answer.status >= 500)
-      throw ApiError.unavailable('vault_unavailable', 'the vault is unavailable; retry later');
+    if (answer.body?.code === 'ciphertext_integrity') throw failure('ciphertext_integrity');
+    if (answer.status >= 500) throw failure('vault_unavailable');
     throw new ApiError(502, 'vault_rejected', 'the vault rejected the request');
   }
 }
 
-function integrityError(): ApiError {
-  return new ApiError(
-    500,
-    'ciphertext_integrity',
-    'stored data failed its integrity check; nothing was revealed',
-  );
+function grantOf(principal: Principal): string {
+  if (!principal.grant) throw new Error('no access grant: the route is missing ApiKeyGuard');
+  return principal.grant;
+}
+
+/** What a customer sees of a vault failure: never the vault's internals. */
+function failure(code: RevealFailureCode): ApiError {
+  switch (code) {
+    case 'ciphertext_integrity':
+      return new ApiError(
+        500,
+        'ciphertext_integrity',
+        'stored data failed its integrity check; nothing was revealed',
+      );
+    case 'vault_unavailable':
+      return ApiError.unavailable('vault_unavailable', 'the vault is unavailable; retry later');
+    case 'invalid_grant':
+      // The api minted that grant itself: a refusal means a misconfiguration (keys differ), not the customer.
+      return new ApiError(502, 'vault_rejected', 'the vault rejected the request');
+    case 'reveal_failed':
+      return new ApiError(500, 'reveal_failed', 'the reveal failed; nothing was revealed');
+  }
 }

@@ -1,22 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { PiiAttribute } from '@veil/contracts';
+import { type RequestOf, type ResponseOf, VaultApi } from '@veil/contracts';
 import { PermanentError, TransientError } from '@veil/platform/kafka';
 import { InternalCallError, postInternal } from '@veil/platform/service';
 
 import { INGEST_CONFIG, type IngestConfig } from '../config';
 
-export interface VaultStoreItem {
-  organizationId: string;
-  inquiryId: string;
-  values: Partial<Record<PiiAttribute, string | string[]>>;
-}
-
-export interface VaultStoreResult {
-  organizationId: string;
-  inquiryId: string;
-  tokens: Partial<Record<PiiAttribute, string>>;
-  created: boolean;
-}
+type Store = typeof VaultApi.operations.store;
+export type VaultStoreItem = RequestOf<Store>['inquiries'][number];
+export type VaultStoreResult = ResponseOf<Store>['results'][number];
 
 /**
  * The hand-off of PII to the vault: one authenticated call per consumed batch (ADR 0003). PII
@@ -33,8 +24,8 @@ export class VaultClient {
     try {
       answer = await postInternal(
         this.config.VAULT_URL,
-        '/internal/v1/inquiries/store',
-        this.config.VAULT_INTERNAL_TOKEN,
+        VaultApi.operations.store.path,
+        this.config.VAULT_TOKEN,
         { inquiries },
         this.config.VAULT_TIMEOUT_MS,
       );

@@ -1,8 +1,10 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { SERVICE_TOKEN } from '@veil/platform/service';
+import { CALLER_TOKENS } from '@veil/platform/service';
 
 import { VAULT_CONFIG, type VaultConfig } from '../config';
+import { GrantChecker } from '../grants/grant-checker';
 import { KeysModule } from '../keys/keys.module';
+import { LookupService } from '../lookup/lookup.service';
 import { RevealService } from '../reveal/reveal.service';
 import { VaultStore } from '../vaulting/vault-store.service';
 import { InternalController } from './internal.controller';
@@ -16,7 +18,12 @@ export class InternalModule {
       controllers: [InternalController],
       providers: [
         { provide: VAULT_CONFIG, useValue: config },
-        { provide: SERVICE_TOKEN, useValue: config.VAULT_INTERNAL_TOKEN },
+        {
+          provide: CALLER_TOKENS,
+          useValue: { api: config.VAULT_TOKEN_API, ingest: config.VAULT_TOKEN_INGEST },
+        },
+        GrantChecker,
+        LookupService,
         RevealService,
         VaultStore,
       ],

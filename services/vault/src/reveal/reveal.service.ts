@@ -1,6 +1,14 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { AuditEvent, type AuditEventV1, type PiiAttribute } from '@veil/contracts';
-import { decryptField, IntegrityError, unwrapDataKey } from '@veil/platform/crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import {
+  AuditEvent,
+  type AuditEventV1,
+  type PiiAttribute,
+  type RevealedInquiry,
+  type RevealFailureCode,
+  type RevealOutcome,
+  type VaultRevealRequest,
+} from '@veil/contracts';
+import { decryptField, IntegrityError, KmsUnavailableError, unwrapDataKey } from '@veil/platform/crypto';
 import { queryRows } from '@veil/platform/database';
 import { OutboxWriter } from '@veil/platform/kafka';
 import { MetricsService } from '@veil/platform/observability';
@@ -8,26 +16,9 @@ import { ApiError } from '@veil/platform/service';
 import { Histogram } from 'prom-client';
 import { DataSource } from 'typeorm';
 
+import { GrantChecker } from '../grants/grant-checker';
 import { OrganizationKeyring } from '../keys/organization-keyring';
 import { unpackFields } from '../vaulting/field-bundle';
-
-export interface RevealRequest {
-  organizationId: string;
-  inquiryIds: string[];
-  attributes: PiiAttribute[];
-  purpose: string;
-  actor: AuditEventV1['actor'];
-  requestId?: string;
-}
-
-export interface RevealedInquiry {
-  inquiryId: string;
-  /** False when the vault holds nothing for it (unknown id, or another organization's). */
-  found: boolean;
-  /** True when its keys were destroyed: redacted for good. */
-  redacted: boolean;
-  attributes: Partial<Record<PiiAttribute, string | string[]>>;
-}
 
 const LIST_ATTRIBUTES = new Set<PiiAttribute>(['documentFiles', 'selfieFiles']);
 
@@ -41,19 +32,34 @@ interface Row {
   fields_key_version: number | null;
 }
 
-/** One request's outcome in a batch: its inquiries, or why nothing was revealed for it. */
-export type RevealOutcome =
-  | { ok: true; inquiries: RevealedInquiry[] }
-  | { ok: false; error: { code: 'ciphertext_integrity'; message: string } };
+const FAILURES: Record<RevealFailureCode, { status: number; message: string }> = {
+  ciphertext_integrity: {
+    status: 500,
+    message: 'stored data failed its integrity check; nothing was revealed',
+  },
+  invalid_grant: {
+    status: 403,
+    message: 'the access grant is missing, forged, expired or for another request',
+  },
+  reveal_failed: { status: 500, message: 'the reveal failed; nothing was revealed' },
+  vault_unavailable: { status: 503, message: 'the vault cannot reach its keys; retry later' },
+};
 
-const INTEGRITY_MESSAGE = 'stored data failed its integrity check; nothing was revealed';
+/** One request's failure: it reveals nothing, and the other requests of its batch go on. */
+class RevealFailure extends Error {
+  constructor(readonly code: RevealFailureCode) {
+    super(FAILURES[code].message);
+  }
+}
 
 /**
- * Purpose-bound, audited decryption. Each request's audit event is written to the outbox by the
- * very statement that reads the ciphertexts (invariant 6): if it cannot be recorded, nothing is
- * read. Concurrent requests (possibly of different organizations) can share that one statement,
- * one round trip for all, each with its own audit event. A ciphertext that fails authentication
- * is never returned; that request fails and the failure is audited as a second event.
+ * Purpose-bound, audited decryption. Each request carries an access grant signed by the customer
+ * API: the organization, actor and request id it audits are the grant's. Each request's audit
+ * event is written to the outbox by the very statement that reads the ciphertexts (invariant 6):
+ * if it cannot be recorded, nothing is read. Concurrent requests (possibly of different
+ * organizations) share that one statement, each with its own audit event, and each fails on its
+ * own: a forged grant, a ciphertext that fails authentication or a malformed stored value answers
+ * that request alone, and is audited as a second event.
  */
 @Injectable()
 export class RevealService {
@@ -64,6 +70,7 @@ export class RevealService {
     private readonly dataSource: DataSource,
     private readonly keyring: OrganizationKeyring,
     private readonly outbox: OutboxWriter,
+    @Inject(GrantChecker) private readonly grants: GrantChecker,
     metrics: MetricsService,
   ) {
     this.batchSizes = new Histogram({
@@ -74,24 +81,37 @@ export class RevealService {
     });
   }
 
-  async reveal(request: RevealRequest): Promise<RevealedInquiry[]> {
+  async reveal(request: VaultRevealRequest): Promise<RevealedInquiry[]> {
     const [outcome] = await this.revealMany([request]);
-    if (!outcome!.ok) throw new ApiError(500, outcome!.error.code, outcome!.error.message);
+    if (!outcome!.ok) {
+      const failure = FAILURES[outcome!.error.code];
+      throw new ApiError(failure.status, outcome!.error.code, failure.message);
+    }
     return outcome!.inquiries;
   }
 
-  async revealMany(requests: RevealRequest[]): Promise<RevealOutcome[]> {
+  async revealMany(requests: VaultRevealRequest[]): Promise<RevealOutcome[]> {
     this.batchSizes.observe(requests.length);
-    const rows = await this.readAudited(requests);
-    const failed: RevealRequest[] = [];
+    const authorized = requests.map((request) => this.grants.authorizes(request, 'pii:reveal'));
+    const granted = requests.filter((_, i) => authorized[i]);
+    const rows = granted.length > 0 ? await this.readAudited(granted) : [];
+    const failed: { request: VaultRevealRequest; code: RevealFailureCode }[] = [];
     const outcomes: RevealOutcome[] = [];
-    for (const request of requests) {
+    for (const [i, request] of requests.entries()) {
       try {
+        if (!authorized[i]) throw new RevealFailure('invalid_grant');
         outcomes.push({ ok: true, inquiries: await this.decrypt(request, rows) });
       } catch (error) {
-        if (!(error instanceof IntegrityError)) throw error;
-        failed.push(request);
-        outcomes.push({ ok: false, error: { code: 'ciphertext_integrity', message: INTEGRITY_MESSAGE } });
+        const code = failureCode(error);
+        failed.push({ request, code });
+        outcomes.push({ ok: false, error: { code, message: FAILURES[code].message } });
+        // Only the error's class: a message could quote decrypted bytes.
+        this.logger.error({
+          msg: 'reveal request failed',
+          code,
+          organizationId: request.organizationId,
+          error: (error as Error | undefined)?.name,
+        });
       }
     }
     if (failed.length > 0) {
@@ -99,22 +119,26 @@ export class RevealService {
         this.outbox.enqueueMany(
           tx,
           AuditEvent,
-          failed.map((request) => this.auditEvent(request, 'pii.integrity_failure', 'failed')),
+          failed.map(({ request, code }) =>
+            this.auditEvent(
+              request,
+              code === 'invalid_grant'
+                ? 'vault.grant_rejected'
+                : code === 'ciphertext_integrity'
+                  ? 'pii.integrity_failure'
+                  : 'pii.reveal_failed',
+              code === 'invalid_grant' ? 'denied' : 'failed',
+            ),
+          ),
           { ordered: false }, // concurrent reveals of one organization need not wait for each other
         ),
       );
-      for (const request of failed) {
-        this.logger.error({
-          msg: 'ciphertext failed integrity check',
-          organizationId: request.organizationId,
-        });
-      }
     }
     return outcomes;
   }
 
   /** Reads the ciphertexts of every request and writes their audit events in one statement. */
-  private readAudited(requests: RevealRequest[]): Promise<Row[]> {
+  private readAudited(requests: VaultRevealRequest[]): Promise<Row[]> {
     const audit = this.outbox.prepare(
       AuditEvent,
       requests.map((request) => this.auditEvent(request, 'pii.reveal', 'allowed')),
@@ -134,7 +158,7 @@ export class RevealService {
     );
   }
 
-  private async decrypt(request: RevealRequest, rows: Row[]): Promise<RevealedInquiry[]> {
+  private async decrypt(request: VaultRevealRequest, rows: Row[]): Promise<RevealedInquiry[]> {
     const { organizationId } = request;
     const results = new Map<string, RevealedInquiry>(
       request.inquiryIds.map((id) => [id, { inquiryId: id, found: false, redacted: false, attributes: {} }]),
@@ -177,9 +201,7 @@ export class RevealService {
             attribute,
             dataKeyVersion: row.fields_key_version ?? row.data_key_version,
           });
-          result.attributes[attribute] = LIST_ATTRIBUTES.has(attribute)
-            ? (JSON.parse(plaintext) as string[])
-            : plaintext;
+          result.attributes[attribute] = LIST_ATTRIBUTES.has(attribute) ? parseList(plaintext) : plaintext;
         }
       } finally {
         dataKey.fill(0);
@@ -188,18 +210,38 @@ export class RevealService {
     return [...results.values()];
   }
 
-  private auditEvent(request: RevealRequest, action: string, outcome: AuditEventV1['outcome']) {
+  private auditEvent(request: VaultRevealRequest, action: string, outcome: AuditEventV1['outcome']) {
     return {
       organizationId: request.organizationId,
-      ...(request.requestId ? { correlationId: request.requestId } : {}),
+      correlationId: request.requestId,
       data: {
         action,
         actor: request.actor,
         outcome,
         targets: { inquiryIds: request.inquiryIds, attributes: request.attributes },
         purpose: request.purpose,
-        ...(request.requestId ? { requestId: request.requestId } : {}),
+        requestId: request.requestId,
       },
     };
   }
+}
+
+/** A stored list (file references). Never lets the parser's message, which quotes its input, escape. */
+function parseList(plaintext: string): string[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(plaintext);
+  } catch {
+    throw new RevealFailure('reveal_failed');
+  }
+  if (!Array.isArray(parsed) || !parsed.every((v) => typeof v === 'string'))
+    throw new RevealFailure('reveal_failed');
+  return parsed;
+}
+
+function failureCode(error: unknown): RevealFailureCode {
+  if (error instanceof RevealFailure) return error.code;
+  if (error instanceof IntegrityError) return 'ciphertext_integrity';
+  if (error instanceof KmsUnavailableError) return 'vault_unavailable';
+  return 'reveal_failed';
 }

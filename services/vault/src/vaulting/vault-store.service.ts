@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { PiiAttribute } from '@veil/contracts';
+import type { PiiAttribute, VaultedInquiry } from '@veil/contracts';
 import {
   blindIndex,
   type BlindIndexKind,
@@ -19,14 +19,6 @@ export interface InquiryToVault {
   inquiryId: string;
   /** Attribute name -> plaintext; lists (file references) are stored JSON-encoded. */
   values: Partial<Record<PiiAttribute, string | string[]>>;
-}
-
-export interface VaultedInquiry {
-  organizationId: string;
-  inquiryId: string;
-  tokens: Partial<Record<PiiAttribute, string>>;
-  /** False when the inquiry was already in the vault (or redacted): nothing was written this time. */
-  created: boolean;
 }
 
 const INDEXED: Partial<Record<PiiAttribute, BlindIndexKind>> = {
@@ -209,23 +201,6 @@ export class VaultStore {
     } finally {
       dataKey.fill(0);
     }
-  }
-
-  /** Inquiries whose blind index of `kind` matches `value` (equality search without decrypting). */
-  async findByBlindIndex(organizationId: string, kind: BlindIndexKind, value: string): Promise<string[]> {
-    const indexKey = await this.keyring.indexKey(organizationId);
-    let digest: string;
-    try {
-      digest = blindIndex(indexKey.key, kind, value);
-    } finally {
-      indexKey.release();
-    }
-    const rows = await queryRows<{ inquiry_id: string }>(
-      this.dataSource,
-      `select inquiry_id from blind_indexes where organization_id = $1 and kind = $2 and digest = $3 order by inquiry_id limit 1000`,
-      [organizationId, kind, digest],
-    );
-    return rows.map((r) => r.inquiry_id);
   }
 
   /** Inquiries already in the vault, with their tokens (derived: nothing secret is read). */

@@ -4,3 +4,4 @@ export * from './error-filter';
 export * from './request-id';
 export * from './service-token.guard';
 export * from './internal-client';
+export * from './caller.guard';

@@ -1,0 +1,130 @@
+import { z } from 'zod';
+
+import { PII_ATTRIBUTES } from '../attributes';
+import { InquiryId, OpaqueId, OrganizationId } from '../ids';
+import { AuditActor } from '../topics/audit-events';
+import { defineInternalApi } from './internal-api';
+
+const attributeValue = z.union([
+  z.string().min(1).max(4096),
+  z.array(z.string().min(1).max(512)).min(1).max(20),
+]);
+
+const PiiValues = z.partialRecord(z.enum(PII_ATTRIBUTES), attributeValue);
+
+export const VaultStoreRequest = z.strictObject({
+  inquiries: z
+    .array(z.strictObject({ organizationId: OrganizationId, inquiryId: InquiryId, values: PiiValues }))
+    .min(1),
+});
+export type VaultStoreRequest = z.infer<typeof VaultStoreRequest>;
+
+export const VaultedInquiry = z.strictObject({
+  organizationId: OrganizationId,
+  inquiryId: InquiryId,
+  tokens: z.partialRecord(z.enum(PII_ATTRIBUTES), z.string()),
+  /** False when the inquiry was already in the vault (or redacted): nothing was written this time. */
+  created: z.boolean(),
+});
+export type VaultedInquiry = z.infer<typeof VaultedInquiry>;
+
+/**
+ * A short-lived grant minted by the customer API once it has verified an API key: it binds the
+ * organization, the actor (the key) and the request id that the vault audits, signed with a key
+ * the vault trusts (`libs/platform/auth` access grants). Without it a caller could name any
+ * organization or actor.
+ */
+export const AccessGrantToken = z
+  .string()
+  .min(1)
+  .max(2048)
+  .regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, 'must be a signed access grant');
+
+export const VaultRevealRequest = z.strictObject({
+  organizationId: OrganizationId,
+  inquiryIds: z.array(InquiryId).min(1).max(100),
+  attributes: z.array(z.enum(PII_ATTRIBUTES)).min(1),
+  purpose: z.string().min(1).max(256),
+  actor: AuditActor,
+  requestId: OpaqueId,
+  grant: AccessGrantToken,
+});
+export type VaultRevealRequest = z.infer<typeof VaultRevealRequest>;
+
+export const RevealedInquiry = z.strictObject({
+  inquiryId: InquiryId,
+  /** False when the vault holds nothing for it (unknown id, or another organization's). */
+  found: z.boolean(),
+  /** True when its keys were destroyed: redacted for good. */
+  redacted: z.boolean(),
+  attributes: z.partialRecord(z.enum(PII_ATTRIBUTES), attributeValue),
+});
+export type RevealedInquiry = z.infer<typeof RevealedInquiry>;
+
+/** Why one request of a batch revealed nothing; the others of the batch are unaffected. */
+export const RevealFailureCode = z.enum([
+  'ciphertext_integrity',
+  'invalid_grant',
+  'reveal_failed',
+  'vault_unavailable',
+]);
+export type RevealFailureCode = z.infer<typeof RevealFailureCode>;
+
+export const RevealOutcome = z.discriminatedUnion('ok', [
+  z.strictObject({ ok: z.literal(true), inquiries: z.array(RevealedInquiry) }),
+  z.strictObject({
+    ok: z.literal(false),
+    error: z.strictObject({ code: RevealFailureCode, message: z.string() }),
+  }),
+]);
+export type RevealOutcome = z.infer<typeof RevealOutcome>;
+
+export const LookupKind = z.enum(['referenceId', 'emailAddress', 'identificationNumber']);
+
+export const VaultLookupRequest = z.strictObject({
+  organizationId: OrganizationId,
+  kind: LookupKind,
+  value: z.string().min(1).max(512),
+  actor: AuditActor,
+  requestId: OpaqueId,
+  grant: AccessGrantToken,
+});
+export type VaultLookupRequest = z.infer<typeof VaultLookupRequest>;
+
+/** The vault's internal API: ingest hands PII over; the customer API reveals and searches. */
+export const VaultApi = defineInternalApi({
+  service: 'vault',
+  description: 'The only holder of PII and data keys.',
+  operations: {
+    store: {
+      path: '/internal/v1/inquiries/store',
+      description: 'Vaults a batch of inquiries (one call per consumed batch); idempotent per inquiry.',
+      request: VaultStoreRequest,
+      response: z.strictObject({ results: z.array(VaultedInquiry) }),
+      callers: ['ingest'],
+    },
+    lookup: {
+      path: '/internal/v1/inquiries/lookup',
+      description:
+        'Finds inquiries by a searchable attribute through its blind index; audited; the value is never stored.',
+      request: VaultLookupRequest,
+      response: z.strictObject({ inquiryIds: z.array(InquiryId) }),
+      callers: ['api'],
+    },
+    reveal: {
+      path: '/internal/v1/inquiries/reveal',
+      description: 'One purpose-bound, audited reveal.',
+      request: VaultRevealRequest,
+      response: z.strictObject({ inquiries: z.array(RevealedInquiry) }),
+      callers: ['api'],
+    },
+    revealBatch: {
+      path: '/internal/v1/inquiries/reveal-batch',
+      description:
+        'Concurrent reveal requests answered in one call; each is authorized and audited on its own, and fails on its own.',
+      request: z.strictObject({ requests: z.array(VaultRevealRequest).min(1).max(200) }),
+      response: z.strictObject({ results: z.array(RevealOutcome) }),
+      callers: ['api'],
+    },
+  },
+});
