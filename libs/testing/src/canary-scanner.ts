@@ -35,8 +35,58 @@ export function piiFreeTopics(): string[] {
 
 const CANARY_MARKER = 'CANARY-';
 
-function findIn(text: string, canaries: readonly string[], where: string, hits: CanaryHit[]): void {
-  for (const canary of canaries) if (text.includes(canary)) hits.push({ canary, where });
+/**
+ * Finds which canaries a text contains in one pass over the text: every canary holds the marker,
+ * so only the places where the marker occurs are compared, each against a set (cost grows with
+ * the text, not with texts × canaries). The same for their hex forms (a plaintext value in a
+ * binary column shows as hex in a row's text). Canaries without the marker are compared one by one.
+ */
+class CanaryMatcher {
+  private readonly shapes = new Map<string, { before: number; length: number }>();
+  private readonly known = new Set<string>();
+  private readonly plain: string[] = [];
+  private readonly hexMarker = Buffer.from(CANARY_MARKER, 'utf8').toString('hex');
+
+  constructor(canaries: readonly string[]) {
+    for (const canary of canaries) {
+      const before = canary.indexOf(CANARY_MARKER);
+      if (before < 0) {
+        this.plain.push(canary);
+        continue;
+      }
+      this.known.add(canary);
+      this.shapes.set(`${before}:${canary.length}`, { before, length: canary.length });
+    }
+  }
+
+  find(text: string): Set<string> {
+    const found = new Set<string>();
+    for (const canary of this.plain) if (text.includes(canary)) found.add(canary);
+    for (let at = text.indexOf(CANARY_MARKER); at >= 0; at = text.indexOf(CANARY_MARKER, at + 1))
+      for (const { before, length } of this.shapes.values()) {
+        const candidate = text.slice(at - before, at - before + length);
+        if (at >= before && this.known.has(candidate)) found.add(candidate);
+      }
+    for (let at = text.indexOf(this.hexMarker); at >= 0; at = text.indexOf(this.hexMarker, at + 1))
+      for (const { before, length } of this.shapes.values()) {
+        if (at < 2 * before) continue;
+        const hex = text.slice(at - 2 * before, at - 2 * before + 2 * length);
+        if (/^[0-9a-f]+$/.test(hex)) {
+          const candidate = Buffer.from(hex, 'hex').toString('latin1');
+          if (this.known.has(candidate)) found.add(candidate);
+        }
+      }
+    return found;
+  }
+
+  /** A cheap filter every text holding a canary passes (for the database to apply). */
+  get filters(): string[] {
+    return this.plain.length > 0 ? [] : [CANARY_MARKER, this.hexMarker];
+  }
+}
+
+function findIn(matcher: CanaryMatcher, text: string, where: string, hits: CanaryHit[]): void {
+  for (const canary of matcher.find(text)) hits.push({ canary, where });
 }
 
 /**
@@ -47,7 +97,8 @@ function findIn(text: string, canaries: readonly string[], where: string, hits: 
 export async function scanForCanaries(options: CanaryScanOptions): Promise<CanaryHit[]> {
   const hits: CanaryHit[] = [];
   if (options.canaries.length === 0) throw new Error('no canaries to look for');
-  if (options.databaseUrl) await scanDatabase(options.databaseUrl, options, hits);
+  const matcher = new CanaryMatcher(options.canaries);
+  if (options.databaseUrl) await scanDatabase(options.databaseUrl, options, matcher, hits);
   if (options.kafka) {
     for (const topic of options.topics ?? piiFreeTopics()) {
       for (const record of await readTopic(
@@ -58,15 +109,20 @@ export async function scanForCanaries(options: CanaryScanOptions): Promise<Canar
         const text = [record.key ?? '', record.value ?? '', ...Object.entries(record.headers).flat()].join(
           '\n',
         );
-        findIn(text, options.canaries, `kafka:${topic}@${record.partition}/${record.offset}`, hits);
+        findIn(matcher, text, `kafka:${topic}@${record.partition}/${record.offset}`, hits);
       }
     }
   }
-  for (const path of options.logPaths ?? []) scanLogs(path, options.canaries, hits);
+  for (const path of options.logPaths ?? []) scanLogs(path, matcher, hits);
   return hits;
 }
 
-async function scanDatabase(url: string, options: CanaryScanOptions, hits: CanaryHit[]): Promise<void> {
+async function scanDatabase(
+  url: string,
+  options: CanaryScanOptions,
+  matcher: CanaryMatcher,
+  hits: CanaryHit[],
+): Promise<void> {
   const client = new Client({ connectionString: url });
   await client.connect();
   try {
@@ -76,37 +132,33 @@ async function scanDatabase(url: string, options: CanaryScanOptions, hits: Canar
           and ($1::text[] is null or table_schema = any($1::text[]))`,
       [options.schemas ?? null],
     );
-    // PostgreSQL does the searching (every row as text): tables can be large. Rows are first
-    // filtered on a marker all canaries share, then matched against each canary. A bytea value
-    // shows as hex in a row's text, so each canary (and the marker) is also looked for as hex: a
-    // plaintext value in a binary column is as much a leak as one in a text column.
-    const hex = (s: string) => Buffer.from(s, 'utf8').toString('hex');
-    const marker = options.canaries.every((c) => c.includes(CANARY_MARKER)) ? CANARY_MARKER : '';
+    // PostgreSQL does the filtering (every row as text; tables can be large): only rows holding
+    // the marker every canary shares (or its hex form) come back to be matched here.
+    const filters = matcher.filters;
     for (const table of tables) {
-      const { rows } = await client.query<{ canary: string }>(
-        `select distinct c.canary
-           from (select t::text as r from ${quoteIdent(table.schema)}.${quoteIdent(table.name)} t
-                  where strpos(t::text, $3) > 0 or strpos(t::text, $4) > 0) x
-           cross join unnest($1::text[], $2::text[]) as c(canary, hex)
-          where strpos(x.r, c.canary) > 0 or strpos(x.r, c.hex) > 0`,
-        [options.canaries, options.canaries.map(hex), marker, hex(marker)],
+      const where =
+        filters.length > 0 ? filters.map((_, i) => `strpos(t::text, $${i + 1}) > 0`).join(' or ') : 'true';
+      const { rows } = await client.query<{ r: string }>(
+        `select t::text as r from ${quoteIdent(table.schema)}.${quoteIdent(table.name)} t where ${where}`,
+        filters,
       );
-      for (const row of rows)
-        hits.push({ canary: row.canary, where: `postgres:${table.schema}.${table.name}` });
+      const found = new Set<string>();
+      for (const row of rows) for (const canary of matcher.find(row.r)) found.add(canary);
+      for (const canary of found) hits.push({ canary, where: `postgres:${table.schema}.${table.name}` });
     }
   } finally {
     await client.end();
   }
 }
 
-function scanLogs(path: string, canaries: readonly string[], hits: CanaryHit[]): void {
+function scanLogs(path: string, matcher: CanaryMatcher, hits: CanaryHit[]): void {
   if (!existsSync(path)) return;
   if (statSync(path).isDirectory()) {
-    for (const name of readdirSync(path)) scanLogs(join(path, name), canaries, hits);
+    for (const name of readdirSync(path)) scanLogs(join(path, name), matcher, hits);
     return;
   }
   const lines = readFileSync(path, 'utf8').split('\n');
-  lines.forEach((line, i) => findIn(line, canaries, `log:${path}:${i + 1}`, hits));
+  lines.forEach((line, i) => findIn(matcher, line, `log:${path}:${i + 1}`, hits));
 }
 
 function quoteIdent(name: string): string {

@@ -49,10 +49,10 @@ export class ManagedProcess {
     child.stdout!.pipe(log, { end: false });
     child.stderr!.pipe(log, { end: false });
     this.exitPromise = new Promise((resolve) => {
-      child.on('exit', (code, signal) => {
-        // Let the pipes flush before the log closes.
-        setImmediate(() => log.end());
-        resolve({ code, signal });
+      // 'close' comes after the process exited and its output pipes drained; the exit counts once
+      // the log file holds all of it, so a test can read what the process printed last.
+      child.on('close', (code, signal) => {
+        log.end(() => resolve({ code, signal }));
       });
     });
     this.child = child;
