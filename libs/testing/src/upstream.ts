@@ -6,11 +6,11 @@ import { REPO_ROOT } from '@veil/platform/config';
 
 export type UpstreamCodec = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 
-export interface UpstreamRecord {
+/** `fill`: instead of a value, `bytes` copies of one byte (`byte` is one ASCII character). */
+export type UpstreamRecord = {
   key: string | null;
-  value: string;
   headers?: Record<string, string>;
-}
+} & ({ value: string } | { fill: { byte: string; bytes: number } });
 
 /**
  * Publishes records the way an upstream Java service would: the official Kafka Java client

@@ -9,6 +9,7 @@ import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage } from '
 import type { DataSource, EntityManager } from 'typeorm';
 
 import { backoffDelay, DEFAULT_BACKOFF, sleep, type BackoffPolicy } from './backoff';
+import { refusedBatchOf } from './compression';
 import { classifyError, describeError, errorCode, PermanentError } from './errors';
 import { claimInbox } from './inbox';
 import type { EventPublisher } from './publisher';
@@ -83,6 +84,8 @@ type Decoded<T> =
 interface Failure {
   code: string;
   detail: string;
+  /** A placeholder for a record of a compressed batch refused as too large (see compression.ts). */
+  refusedBatch?: boolean;
 }
 
 /** The partition is no longer ours (rebalance) or we are stopping: leave the batch untouched. */
@@ -96,6 +99,8 @@ const LOST_MEMBERSHIP = new Set([
 ]);
 /** Unknown-error dead-letters in a row after which the runtime assumes a systemic fault and pauses. */
 const MAX_UNKNOWN_STREAK = 3;
+/** Placeholders of a refused batch dead-lettered per send (a batch may hold thousands of records). */
+const REFUSED_BATCH_RUN = 500;
 
 /** Per-batch state: whether kafkajs told us (through a heartbeat) that the partition moved on. */
 interface BatchScope {
@@ -112,6 +117,9 @@ interface BatchScope {
  * - dead-letters malformed records and permanent handler errors on the first attempt, with the
  *   original topic/partition/offset, error code and consumer group in headers, and never logs a
  *   payload (invariant 4);
+ * - dead-letters every offset of a compressed batch that would decompress past
+ *   MAX_BATCH_DECOMPRESSED_BYTES (payload_too_large, no key or value: they were never read),
+ *   where kafkajs alone would fail the fetch and retry it forever;
  * - retries transient errors with jittered exponential backoff, pausing the partition between
  *   rounds and never dead-lettering them;
  * - heartbeats during long batches, stops as soon as a heartbeat reports a rebalance, and drains
@@ -224,9 +232,16 @@ export class BatchConsumer<T> {
         if (!this.owned(scope)) return;
         const first = decoded[i]!;
         if ('failure' in first) {
-          await this.deadLetter(payload, first.message, first.failure);
-          await this.commit(payload, first.message.offset);
-          i++;
+          const run = [first.message];
+          while (first.failure.refusedBatch && run.length < REFUSED_BATCH_RUN) {
+            const next = decoded[i + run.length];
+            if (!next || !('failure' in next) || !next.failure.refusedBatch) break;
+            if (next.failure.detail !== first.failure.detail) break; // another refused batch, another codec
+            run.push(next.message);
+          }
+          await this.deadLetter(payload, run, first.failure);
+          await this.commit(payload, run[run.length - 1]!.offset);
+          i += run.length;
           continue;
         }
         const chunk: ConsumedEvent<T>[] = [];
@@ -253,6 +268,11 @@ export class BatchConsumer<T> {
   }
 
   private decode(topic: string, partition: number, message: KafkaMessage): Decoded<T> {
+    const refused = refusedBatchOf(message);
+    if (refused) {
+      const detail = `the ${refused.codec}-compressed record batch holding this offset exceeds the ${refused.limitBytes}-byte decompression cap; none of its records were read`;
+      return { message, failure: { code: 'payload_too_large', detail, refusedBatch: true } };
+    }
     const result = decodeEvent(
       this.options.contracts,
       message.value,
@@ -378,36 +398,41 @@ export class BatchConsumer<T> {
     const message = payload.batch.messages.find((m) => m.offset === event.offset);
     if (!message) throw new Error(`offset ${event.offset} not in batch`);
     const detail = error instanceof PermanentError ? error.message : 'the handler failed on this event';
-    await this.deadLetter(payload, message, { code: errorCode(error), detail });
+    await this.deadLetter(payload, [message], { code: errorCode(error), detail });
     await this.commit(payload, event.offset);
   }
 
+  /** Dead-letters `messages` (consecutive offsets of the batch) for the same failure, in one send. */
   private async deadLetter(
     payload: EachBatchPayload,
-    message: KafkaMessage,
+    messages: KafkaMessage[],
     failure: Failure,
   ): Promise<void> {
     const { topic, partition } = payload.batch;
     const limit = this.options.maxDeadLetterValueBytes ?? 900 * 1024;
-    const omit = (message.value?.length ?? 0) > limit;
-    await this.options.publisher.send(this.deadLetterTopic, [
-      {
-        key: message.key,
-        value: omit ? null : message.value,
-        headers: {
-          ...(message.headers ?? {}),
-          [DLQ_HEADERS.originalTopic]: topic,
-          [DLQ_HEADERS.originalPartition]: String(partition),
-          [DLQ_HEADERS.originalOffset]: message.offset,
-          [DLQ_HEADERS.errorCode]: failure.code,
-          [DLQ_HEADERS.errorDetail]: failure.detail.slice(0, 1000),
-          [DLQ_HEADERS.consumerGroup]: this.groupId,
-          [DLQ_HEADERS.failedAt]: new Date().toISOString(),
-          ...(omit ? { [DLQ_HEADERS.valueOmittedBytes]: String(message.value?.length ?? 0) } : {}),
-        },
-      },
-    ]);
-    this.options.metrics?.deadLettered(this.groupId, topic, failure.code);
+    const failedAt = new Date().toISOString();
+    await this.options.publisher.send(
+      this.deadLetterTopic,
+      messages.map((message) => {
+        const omit = (message.value?.length ?? 0) > limit;
+        return {
+          key: message.key,
+          value: omit ? null : message.value,
+          headers: {
+            ...(message.headers ?? {}),
+            [DLQ_HEADERS.originalTopic]: topic,
+            [DLQ_HEADERS.originalPartition]: String(partition),
+            [DLQ_HEADERS.originalOffset]: message.offset,
+            [DLQ_HEADERS.errorCode]: failure.code,
+            [DLQ_HEADERS.errorDetail]: failure.detail.slice(0, 1000),
+            [DLQ_HEADERS.consumerGroup]: this.groupId,
+            [DLQ_HEADERS.failedAt]: failedAt,
+            ...(omit ? { [DLQ_HEADERS.valueOmittedBytes]: String(message.value?.length ?? 0) } : {}),
+          },
+        };
+      }),
+    );
+    for (const _ of messages) this.options.metrics?.deadLettered(this.groupId, topic, failure.code);
     // Never the payload: only where it was and why it failed.
     this.options.logger.warn(
       {
@@ -415,7 +440,8 @@ export class BatchConsumer<T> {
         groupId: this.groupId,
         topic,
         partition,
-        offset: message.offset,
+        offset: messages[0]!.offset,
+        ...(messages.length > 1 ? { lastOffset: messages[messages.length - 1]!.offset } : {}),
         code: failure.code,
         detail: failure.detail,
       },
