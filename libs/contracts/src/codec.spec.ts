@@ -2,7 +2,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { renderEventsCatalog } from './catalog';
-import { ContractViolation, createEvent, decodeEvent, encodeEvent } from './codec';
+import {
+  ContractViolation,
+  createEvent,
+  decodeEvent,
+  describeUnsafeText,
+  encodeEvent,
+  SAFE_TEXT_PATTERN,
+} from './codec';
 import { EVENT_CONTRACTS, TOPICS, contractsForTopic, effectiveRetentionMs } from './registry';
 import { InquiryCreated, InquiryCreatedTopic } from './topics/inquiry-created';
 
@@ -92,6 +99,62 @@ it('never echoes input keys in problem details (keys can be PII too)', () => {
       envelope({}, { ...InquiryCreated.example.data, attributes: { AdaLovelace: 'x', Smith: 'y' } }),
     ),
   ).toEqual({ ok: false, code: 'invalid_payload', details: ['data.attributes: unrecognized_keys (2)'] });
+});
+
+describe('text PostgreSQL cannot store faithfully (U+0000, unpaired surrogates)', () => {
+  const withName = (nameFirst: string) =>
+    envelope({}, { ...InquiryCreated.example.data, attributes: { nameFirst, nameLast: 'ok 😀' } });
+
+  it.each([
+    ['a NUL', 'Ada\u0000'],
+    ['a lone high surrogate', 'Ada\ud800'],
+    ['a lone low surrogate', '\udc00Ada'],
+  ])('rejects %s in a payload string as a schema error naming the field, never the value', (_, name) => {
+    const result = decodeEvent(intake, Buffer.from(withName(name)));
+    expect(result).toEqual({
+      ok: false,
+      code: 'invalid_payload',
+      details: ['data.attributes.nameFirst: invalid_characters'],
+    });
+  });
+
+  it('rejects it in array items, keys and envelope fields too', () => {
+    const files = envelope(
+      {},
+      { ...InquiryCreated.example.data, attributes: { documentFiles: ['a', 'b\u0000'] } },
+    );
+    expect(decodeEvent(intake, files)).toMatchObject({
+      code: 'invalid_payload',
+      details: ['data.attributes.documentFiles.1: invalid_characters'],
+    });
+    expect(decodeEvent(intake, envelope({ producer: 'up\u0000stream' }))).toEqual({
+      ok: false,
+      code: 'invalid_envelope',
+      details: ['producer: invalid_characters'],
+    });
+    expect(describeUnsafeText({ ['k\u0000']: 'v' })).toEqual(['<key>: invalid_characters']);
+  });
+
+  it('accepts paired surrogates (emoji, astral characters)', () => {
+    expect(decodeEvent(intake, withName('Ada 😀 𝔘')).ok).toBe(true);
+  });
+
+  it('refuses to publish such an event', () => {
+    expect(() =>
+      createEvent(InquiryCreated, {
+        organizationId: 'org_acme',
+        producer: 'ingest',
+        data: { ...InquiryCreated.example.data, referenceId: 'ref\u0000' },
+      }),
+    ).toThrow(/referenceId: invalid_characters/);
+  });
+
+  it('publishes the NUL rule as a JSON Schema pattern, read alike by code point or UTF-16 unit', () => {
+    for (const pattern of [new RegExp(SAFE_TEXT_PATTERN, 'u'), new RegExp(SAFE_TEXT_PATTERN)]) {
+      for (const ok of ['', 'Ada', 'ü 😀 𝔘', '\u{10FFFF}']) expect(pattern.test(ok)).toBe(true);
+      for (const bad of ['\u0000', 'Ada\u0000']) expect(pattern.test(bad)).toBe(false);
+    }
+  });
 });
 
 describe('createEvent / encodeEvent', () => {

@@ -59,6 +59,44 @@ function unknownKeys(keys: readonly string[], echo = false): string {
     .join(',')}]`;
 }
 
+/**
+ * The JSON Schema pattern of the text every Veil string may hold: no U+0000, which PostgreSQL
+ * refuses in text (a request would fail late, as a server error). Unpaired UTF-16 surrogates, not
+ * Unicode (they would be stored garbled), are refused as well, but no pattern says so portably:
+ * JSON Schema tools read patterns by code point, by UTF-16 unit, or (Rust) cannot hold such
+ * strings at all, so documents state that rule in words.
+ */
+export const SAFE_TEXT_PATTERN = '^[^\\u0000]*$';
+// eslint-disable-next-line no-control-regex -- U+0000 is exactly what it looks for
+const UNSAFE_TEXT = /[\u0000\uD800-\uDFFF]/u;
+const MAX_TEXT_DEPTH = 64;
+
+/**
+ * Every string (object keys included) of a parsed JSON value that holds U+0000 or an unpaired
+ * surrogate, as `path: invalid_characters` lines (paths as describeIssues writes them, never a
+ * value). One check at the edge, so no field can forget it.
+ */
+export function describeUnsafeText(value: unknown, limit = 20): string[] {
+  const found: string[] = [];
+  const pending: { value: unknown; path: PropertyKey[] }[] = [{ value, path: [] }];
+  const line = (path: PropertyKey[]) =>
+    `${path.length ? path.map(pathSegment).join('.') : '(root)'}: invalid_characters`;
+  while (pending.length > 0 && found.length < limit) {
+    const { value: current, path } = pending.pop()!;
+    if (typeof current === 'string') {
+      if (UNSAFE_TEXT.test(current)) found.push(line(path));
+    } else if (current !== null && typeof current === 'object' && path.length < MAX_TEXT_DEPTH) {
+      const entries = Array.isArray(current) ? [...current.entries()] : Object.entries(current);
+      // reversed onto the stack, so problems come out in document order
+      for (const [key, child] of entries.reverse()) {
+        if (typeof key === 'string' && UNSAFE_TEXT.test(key)) found.push(line([...path, key]));
+        pending.push({ value: child, path: [...path, key] });
+      }
+    }
+  }
+  return found.slice(0, limit);
+}
+
 /** Finds a prototype-pollution key; reports its name and depth, never the (input) path to it. */
 function findForbiddenKey(value: unknown, depth = 0): string | undefined {
   if (depth > 32) return 'nesting deeper than 32 levels';
@@ -104,6 +142,8 @@ export function decodeEvent(
 
   const header = EnvelopeHeader.safeParse(parsed);
   if (!header.success) return { ok: false, code: 'invalid_envelope', details: describeIssues(header.error) };
+  const unsafeHeader = describeUnsafeText(header.data);
+  if (unsafeHeader.length > 0) return { ok: false, code: 'invalid_envelope', details: unsafeHeader };
 
   const { eventType, eventVersion } = header.data;
   const ofType = contracts.filter((c) => c.eventType === eventType);
@@ -125,12 +165,9 @@ export function decodeEvent(
     };
   }
   const data = contract.data.safeParse(rawData);
-  if (!data.success) {
-    return {
-      ok: false,
-      code: 'invalid_payload',
-      details: describeIssues(data.error).map((d) => `data.${d}`),
-    };
+  const problems = [...(data.success ? [] : describeIssues(data.error)), ...describeUnsafeText(rawData)];
+  if (!data.success || problems.length > 0) {
+    return { ok: false, code: 'invalid_payload', details: problems.map((d) => `data.${d}`) };
   }
   return { ok: true, event: { ...header.data, data: data.data }, contract };
 }
@@ -157,8 +194,11 @@ export function createEvent<T>(contract: EventContract<T>, input: NewEvent<T>): 
   };
   const header = EnvelopeHeader.safeParse(candidate);
   if (!header.success) throw new ContractViolation('invalid_envelope', describeIssues(header.error));
+  const unsafeHeader = describeUnsafeText(header.data);
+  if (unsafeHeader.length > 0) throw new ContractViolation('invalid_envelope', unsafeHeader);
   const data = contract.data.safeParse(input.data);
-  if (!data.success) throw new ContractViolation('invalid_payload', describeIssues(data.error));
+  const problems = [...(data.success ? [] : describeIssues(data.error)), ...describeUnsafeText(input.data)];
+  if (!data.success || problems.length > 0) throw new ContractViolation('invalid_payload', problems);
   return { ...header.data, data: data.data };
 }
 

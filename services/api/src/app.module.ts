@@ -5,6 +5,7 @@ import { AccessModule } from './access/access.module';
 import { AuditLogModule } from './audit-log/audit-log.module';
 import type { ApiConfig } from './config';
 import { DocsController } from './http/docs.controller';
+import { MethodNotAllowedMiddleware } from './http/method-not-allowed.middleware';
 import { VersionMiddleware } from './http/version.middleware';
 import { InquiriesModule } from './inquiries/inquiries.module';
 import { API_MIGRATIONS } from './migrations';
@@ -30,6 +31,6 @@ export class AppModule implements NestModule {
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(VersionMiddleware).forRoutes('v1/*path');
+    consumer.apply(MethodNotAllowedMiddleware, VersionMiddleware).forRoutes('v1/*path');
   }
 }

@@ -22,13 +22,16 @@ export const AuditActor = z.strictObject({
 });
 
 export const AuditEventV1 = z.strictObject({
-  action: z.string().regex(/^[a-z][a-z_]*(\.[a-z_]+)+$/, 'must look like "pii.reveal"'),
+  action: z
+    .string()
+    .max(128)
+    .regex(/^[a-z][a-z_]*(\.[a-z_]+)+$/, 'must look like "pii.reveal"'),
   actor: AuditActor,
   outcome: z.enum(['allowed', 'denied', 'failed']),
   targets: z.strictObject({
     inquiryIds: z.array(InquiryId).max(1000).optional(),
     subjectRefs: z.array(SubjectRef).max(1000).optional(),
-    attributes: z.array(z.enum(PII_ATTRIBUTES)).optional(),
+    attributes: z.array(z.enum(PII_ATTRIBUTES)).max(1000).optional(),
     resourceIds: z.array(OpaqueId).max(1000).optional(),
   }),
   purpose: z
@@ -38,7 +41,10 @@ export const AuditEventV1 = z.strictObject({
     .describe('Why the access happened (free text chosen by the actor; no PII).'),
   change: z
     .strictObject({
-      field: z.string().regex(/^[a-z][a-zA-Z_.]*$/),
+      field: z
+        .string()
+        .max(128)
+        .regex(/^[a-z][a-zA-Z_.]*$/),
       before: z.array(z.string().max(64)).max(100),
       after: z.array(z.string().max(64)).max(100),
     })

@@ -1,8 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { OPERATOR_CHAIN_OWNER, type PiiAttribute } from '@veil/contracts';
+import { describeUnsafeText, OPERATOR_CHAIN_OWNER, type PiiAttribute } from '@veil/contracts';
 import { type ApiKeyChanges, type ApiKeySource, issueApiKey, type Scope } from '@veil/platform/auth';
 import { queryRows } from '@veil/platform/database';
 import { DataSource, type EntityManager } from 'typeorm';
+
+import { MAX_API_KEY_NAME_CHARS, MAX_ORGANIZATION_NAME_CHARS } from '../http/api-schemas';
 
 export interface Organization {
   organizationId: string;
@@ -78,6 +80,7 @@ export class AccessRepository implements ApiKeySource {
 
   async createOrganization(organizationId: string, name: string): Promise<Organization> {
     if (organizationId === OPERATOR_CHAIN_OWNER) throw new Error(`${organizationId} is a reserved id`);
+    assertName('organization', name, MAX_ORGANIZATION_NAME_CHARS);
     const [row] = await queryRows<{ organization_id: string }>(
       this.dataSource,
       `insert into organizations (organization_id, name) values ($1, $2) on conflict do nothing returning organization_id`,
@@ -155,6 +158,7 @@ export class AccessRepository implements ApiKeySource {
     organizationId: string,
     input: { name: string; scopes: Scope[]; expiresAt?: Date; createdBy: string },
   ): Promise<ApiKeyView & { secret: string }> {
+    assertName('API key', input.name, MAX_API_KEY_NAME_CHARS);
     const issued = issueApiKey();
     const [row] = await queryRows<KeyRow>(
       tx,
@@ -165,7 +169,7 @@ export class AccessRepository implements ApiKeySource {
         organizationId,
         input.name,
         issued.secretHash,
-        input.scopes,
+        [...new Set(input.scopes)],
         input.createdBy,
         input.expiresAt ?? null,
       ],
@@ -173,11 +177,25 @@ export class AccessRepository implements ApiKeySource {
     return { ...toView(row!), secret: issued.secret };
   }
 
-  async listKeys(organizationId: string): Promise<ApiKeyView[]> {
+  /**
+   * The organization's keys, oldest first: `limit` of them after the key `afterKeyId` (none when
+   * that is not a key of this organization).
+   */
+  async listKeys(
+    organizationId: string,
+    page: { afterKeyId?: string; limit: number },
+  ): Promise<ApiKeyView[]> {
     const rows = await queryRows<KeyRow>(
       this.dataSource,
-      `select * from api_keys where organization_id = $1 order by created_at, key_id`,
-      [organizationId],
+      page.afterKeyId === undefined
+        ? `select * from api_keys where organization_id = $1 order by created_at, key_id limit $2`
+        : `select k.* from api_keys k
+             join api_keys after on after.organization_id = $1 and after.key_id = $3
+            where k.organization_id = $1 and (k.created_at, k.key_id) > (after.created_at, after.key_id)
+            order by k.created_at, k.key_id limit $2`,
+      page.afterKeyId === undefined
+        ? [organizationId, page.limit]
+        : [organizationId, page.limit, page.afterKeyId],
     );
     return rows.map(toView);
   }
@@ -192,6 +210,12 @@ export class AccessRepository implements ApiKeySource {
     );
     return row ? toView(row) : undefined;
   }
+}
+
+/** Names are shown by the API, which promises these bounds (and text PostgreSQL stores as given). */
+function assertName(what: string, name: string, max: number): void {
+  if (name.length < 1 || name.length > max || describeUnsafeText(name).length > 0)
+    throw new Error(`${what} names are 1-${max} characters, without U+0000 or unpaired surrogates`);
 }
 
 function toView(row: KeyRow): ApiKeyView {

@@ -4,6 +4,7 @@ import { ApiError, requestIdOf } from '@veil/platform/service';
 import type { Request } from 'express';
 
 import { ApiAudit } from '../audit/api-audit';
+import { LATEST_EXPIRY } from '../http/api-schemas';
 import { Endpoint, input } from '../http/endpoint';
 import { ROUTES } from '../http/routes';
 import { AccessRepository, type ApiKeyView } from './access.repository';
@@ -31,8 +32,16 @@ export class ApiKeysController {
 
   @Endpoint(ROUTES.listApiKeys)
   async list(@CurrentPrincipal() principal: Principal, @Req() req: Request) {
-    input(ROUTES.listApiKeys, req);
-    return { data: (await this.access.listKeys(principal.organizationId)).map(present) };
+    const { query } = input(ROUTES.listApiKeys, req);
+    const keys = await this.access.listKeys(principal.organizationId, {
+      ...(query.cursor ? { afterKeyId: query.cursor } : {}),
+      limit: query.pageSize + 1,
+    });
+    const page = keys.slice(0, query.pageSize);
+    return {
+      data: page.map(present),
+      nextCursor: keys.length > query.pageSize ? page[page.length - 1]!.keyId : null,
+    };
   }
 
   @Endpoint(ROUTES.createApiKey)
@@ -41,6 +50,12 @@ export class ApiKeysController {
     if (body.expiresAt && Date.parse(body.expiresAt) <= Date.now()) {
       throw ApiError.badRequest('expiresAt must be in the future', {
         fields: [{ path: 'body.expiresAt', issue: 'in_the_past' }],
+      });
+    }
+    // later instants have no four-digit-year ISO form to show the key's expiry in
+    if (body.expiresAt && Date.parse(body.expiresAt) > Date.parse(LATEST_EXPIRY)) {
+      throw ApiError.badRequest(`expiresAt must be no later than ${LATEST_EXPIRY}`, {
+        fields: [{ path: 'body.expiresAt', issue: 'too_big' }],
       });
     }
     const created = await this.tenants.forOrganization(principal.organizationId, async (tx) => {

@@ -8,7 +8,8 @@ import type * as S from '../http/api-schemas';
 export type AuditEntry = z.infer<typeof S.AuditEntry>;
 export type AuditCheckpoint = z.infer<typeof S.AuditCheckpoint>;
 /** An exported entry: its bytes, or (past retention) its leaf hash only. */
-export type ExportedEntry = { seq: number; entry: string } | { seq: number; leafHash: string };
+export type ExportedEntry =
+  { seq: number; entry: string; leafHash: string } | { seq: number; leafHash: string };
 
 /** Filters as the audit log's internal API takes them (the organization comes from the caller's key). */
 export interface AuditSearch {

@@ -9,6 +9,8 @@ import { ROUTES } from '../http/routes';
 import { type AuditEntry, AuditLogClient } from './audit-log.client';
 
 const EXPORT_PAGE = 5_000;
+/** The chains a cursor can name: the operator chain or an organization's (`org:<organization id>`). */
+const CHAIN = /^(?:operator|org:[A-Za-z0-9][A-Za-z0-9_.:-]{0,127})$/;
 
 /**
  * The audit log as customers read it: their organization's entries (never another's), proofs
@@ -146,7 +148,7 @@ function decodeCursor(cursor: string): { occurredAt: string; chain: string; seq:
       typeof occurredAt === 'string' &&
       Timestamp.safeParse(occurredAt).success &&
       typeof chain === 'string' &&
-      chain.length <= 200 &&
+      CHAIN.test(chain) &&
       Number.isSafeInteger(seq) &&
       (seq as number) >= 0
     ) {
@@ -155,5 +157,5 @@ function decodeCursor(cursor: string): { occurredAt: string; chain: string; seq:
   } catch {
     // fall through
   }
-  throw ApiError.badRequest('invalid cursor', { fields: [{ path: 'cursor', issue: 'invalid' }] });
+  throw ApiError.badRequest('invalid cursor', { fields: [{ path: 'query.cursor', issue: 'invalid' }] });
 }

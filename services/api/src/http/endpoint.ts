@@ -10,7 +10,7 @@ import {
   UseInterceptors,
 } from '@nestjs/common';
 import { ApiKeyGuard, RateLimitGuard, RequireScopes } from '@veil/platform/auth';
-import { describeIssues } from '@veil/contracts';
+import { describeIssues, describeUnsafeText } from '@veil/contracts';
 import { ApiError } from '@veil/platform/service';
 import type { Request } from 'express';
 import type { z } from 'zod';
@@ -37,7 +37,10 @@ export function Endpoint(route: ApiRoute): MethodDecorator {
   );
 }
 
-/** Validates path, query and body against the route's schemas: 400 with field paths, never values. */
+/**
+ * Validates path, query and body against the route's schemas, and every string in them (keys too)
+ * against what PostgreSQL stores faithfully: 400 with field paths and issue codes, never values.
+ */
 export function input<R extends ApiRoute>(
   route: R,
   req: Request,
@@ -48,6 +51,12 @@ export function input<R extends ApiRoute>(
 } {
   const fields: { path: string; issue: string }[] = [];
   const check = (schema: z.ZodType | undefined, value: unknown, where: string): unknown => {
+    // a body the route takes none of is ignored, so only what is read is checked
+    const read = schema !== undefined || where !== 'body';
+    for (const line of read ? describeUnsafeText(value) : []) {
+      const [path, issue] = line.split(': ');
+      fields.push({ path: `${where}.${path}`, issue: issue ?? 'invalid' });
+    }
     if (!schema) {
       if (where === 'query' && value && Object.keys(value).length > 0)
         fields.push({ path: 'query', issue: 'unrecognized_keys' });

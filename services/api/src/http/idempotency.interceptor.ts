@@ -8,6 +8,7 @@ import type { Request, Response } from 'express';
 import { from, type Observable, of, switchMap } from 'rxjs';
 
 import { TenantDb } from '../access/tenant-db';
+import { IDEMPOTENCY_KEY_PATTERN } from './routes';
 
 interface Stored {
   request_hash: string;
@@ -15,7 +16,7 @@ interface Stored {
   response_body: unknown;
 }
 
-const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+const KEY_PATTERN = new RegExp(IDEMPOTENCY_KEY_PATTERN);
 
 /**
  * Secrets are shown once and stored nowhere: a replay of a key creation returns the key without
@@ -58,7 +59,9 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const key = req.header('idempotency-key');
     if (key === undefined) return next.handle();
     if (!KEY_PATTERN.test(key))
-      throw ApiError.badRequest('Idempotency-Key must be 1-255 visible ASCII characters');
+      throw ApiError.badRequest('Idempotency-Key must be 1-255 visible ASCII characters', {
+        fields: [{ path: 'header.Idempotency-Key', issue: 'invalid_format' }],
+      });
     const organizationId = req.principal!.organizationId;
     const hash = requestHash(req);
 

@@ -16,7 +16,7 @@ export interface ApiRoute {
   /** Status and schema of the success answer. */
   success: { status: number; schema?: z.ZodType; description: string; contentType?: string };
   idempotent?: boolean;
-  /** Answers beyond the common ones (400, 401, 403, 429, …), with what they mean here. */
+  /** Answers beyond the common ones (400, 401, 403, 429, 500, 503, …), or what they mean here. */
   errors?: Record<number, string>;
   /**
    * What the route does with personal data. Every such route is performed by the access-path test,
@@ -24,6 +24,10 @@ export interface ApiRoute {
    */
   pii?: 'reveal' | 'export' | 'redact';
 }
+
+const INVALID_OR_FOREIGN_CURSOR = 'Invalid request, or a `cursor` Veil did not issue.';
+const VAULT_REJECTED = 'The vault refused the request (a fault of Veil; quote the requestId).';
+const AUDIT_LOG_REJECTED = 'The audit log refused the request (a fault of Veil; quote the requestId).';
 
 /**
  * Every customer route, in one place: the controllers use these definitions (paths, scopes,
@@ -38,6 +42,7 @@ export const ROUTES = {
     scopes: ['inquiry:read'],
     query: S.ListInquiriesQuery,
     success: { status: 200, schema: S.InquiryList, description: 'A page of inquiries.' },
+    errors: { 400: INVALID_OR_FOREIGN_CURSOR, 502: VAULT_REJECTED },
     pii: 'reveal',
   },
   getInquiry: {
@@ -49,6 +54,7 @@ export const ROUTES = {
     scopes: ['inquiry:read'],
     params: S.InquiryPath,
     success: { status: 200, schema: S.Inquiry, description: 'The inquiry.' },
+    errors: { 502: VAULT_REJECTED },
     pii: 'reveal',
   },
   redactInquiry: {
@@ -92,9 +98,10 @@ export const ROUTES = {
     method: 'get',
     path: '/v1/api-keys',
     operationId: 'listApiKeys',
-    summary: "The organization's API keys (never their secrets).",
+    summary: "The organization's API keys (never their secrets), oldest first, with cursor pagination.",
     scopes: ['org:admin'],
-    success: { status: 200, schema: S.ApiKeyList, description: 'The keys.' },
+    query: S.ListApiKeysQuery,
+    success: { status: 200, schema: S.ApiKeyList, description: 'A page of keys.' },
   },
   createApiKey: {
     method: 'post',
@@ -105,6 +112,7 @@ export const ROUTES = {
     body: S.CreateApiKey,
     success: { status: 201, schema: S.CreatedApiKey, description: 'The key and its secret.' },
     idempotent: true,
+    errors: { 400: 'Invalid request, or `expiresAt` not in the future or later than year 9999.' },
   },
   revokeApiKey: {
     method: 'delete',
@@ -125,6 +133,7 @@ export const ROUTES = {
     scopes: ['audit:read'],
     query: S.ListAuditEntriesQuery,
     success: { status: 200, schema: S.AuditEntryList, description: 'A page of audit entries.' },
+    errors: { 400: INVALID_OR_FOREIGN_CURSOR, 502: AUDIT_LOG_REJECTED },
   },
   getAuditEntryProof: {
     method: 'get',
@@ -138,6 +147,7 @@ export const ROUTES = {
     errors: {
       404: 'No such entry about this organization, or no checkpoint of that size.',
       409: 'No signed checkpoint covers the entry yet (retry in seconds), or it is newer than treeSize.',
+      502: AUDIT_LOG_REJECTED,
     },
   },
   listAuditCheckpoints: {
@@ -148,6 +158,7 @@ export const ROUTES = {
     scopes: ['audit:read'],
     query: S.ListAuditCheckpointsQuery,
     success: { status: 200, schema: S.AuditCheckpointList, description: 'A page of checkpoints.' },
+    errors: { 502: AUDIT_LOG_REJECTED },
   },
   getAuditConsistencyProof: {
     method: 'get',
@@ -157,7 +168,11 @@ export const ROUTES = {
     scopes: ['audit:read'],
     query: S.AuditConsistencyQuery,
     success: { status: 200, schema: S.AuditConsistencyProof, description: 'Both checkpoints and the proof.' },
-    errors: { 404: 'No checkpoint of that size.' },
+    errors: {
+      400: 'Invalid request, or `from` larger than `to`.',
+      404: 'No checkpoint of that size.',
+      502: AUDIT_LOG_REJECTED,
+    },
   },
   getAuditPublicKey: {
     method: 'get',
@@ -166,6 +181,7 @@ export const ROUTES = {
     summary: 'The public key that verifies checkpoint signatures.',
     scopes: ['audit:read'],
     success: { status: 200, schema: S.AuditPublicKey, description: 'The key.' },
+    errors: { 502: AUDIT_LOG_REJECTED },
   },
   exportAuditLog: {
     method: 'get',
@@ -179,8 +195,9 @@ export const ROUTES = {
       schema: S.AuditExportLine,
       contentType: 'application/x-ndjson',
       description:
-        'One JSON object per line: {"checkpoint": {...}} lines, then {"seq": n, "entry": "..."} lines.',
+        'One JSON object per line: {"checkpoint": {...}} lines, then {"seq": n, "entry": "...", "leafHash": "..."} lines.',
     },
+    errors: { 502: AUDIT_LOG_REJECTED },
   },
 } as const satisfies Record<string, ApiRoute>;
 
@@ -190,6 +207,9 @@ export type RouteName = keyof typeof ROUTES;
 export function nestPath(route: ApiRoute): string {
   return route.path.replace(/^\//, '').replace(/\{(\w+)\}/g, ':$1');
 }
+
+/** What `Idempotency-Key` takes: 1-255 visible ASCII characters. */
+export const IDEMPOTENCY_KEY_PATTERN = '^[!-~]{1,255}$';
 
 export const API_VERSION = '2026-11-25';
 export const SUPPORTED_VERSIONS = [API_VERSION] as const;

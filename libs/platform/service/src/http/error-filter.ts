@@ -18,8 +18,18 @@ const CODES: Record<number, string> = {
   429: 'rate_limited',
 };
 
+/** Messages are short by design; the cap makes it a promise the API can document. */
+export const MAX_ERROR_MESSAGE_CHARS = 1_024;
+
 /** Maps any error to `{ code, message, requestId, details }`. Unknown errors are 500 with no internals. */
 export function toErrorResponse(error: unknown, requestId: string): { status: number; body: ErrorBody } {
+  const answer = errorResponse(error, requestId);
+  if (answer.body.message.length > MAX_ERROR_MESSAGE_CHARS)
+    answer.body.message = `${answer.body.message.slice(0, MAX_ERROR_MESSAGE_CHARS - 1)}…`;
+  return answer;
+}
+
+function errorResponse(error: unknown, requestId: string): { status: number; body: ErrorBody } {
   if (error instanceof ApiError) {
     return {
       status: error.status,
