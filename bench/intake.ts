@@ -121,7 +121,7 @@ function kafkaPid(): number | undefined {
 }
 
 async function kmsCalls(vault: ServiceProcess): Promise<number> {
-  const { body } = await vault.get('/metrics');
+  const { body } = await vault.management('/metrics');
   return Number(/^veil_kms_calls\{[^}]*\} (\d+)/m.exec(String(body))?.[1] ?? NaN);
 }
 

@@ -14,11 +14,15 @@
  *   npm run audit -- export <chain> <file>
  *       writes the chain's signed checkpoints and entries as JSON lines, for the standalone verifier
  *       (tools/verify-audit-export.ts), which needs no database and no Veil server.
+ *   npm run audit -- dead-letters [--resolve --reason "<why>"]
+ *       audit events the log's consumer dead-lettered (malformed, or refused for good): the service is
+ *       not ready while any is unresolved. Lists them; with --resolve, marks them resolved (once each
+ *       is dealt with: redriven, or judged not an audit event), recorded in the operator chain.
  */
 import { createWriteStream } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 
-import { AuditEvent } from '@veil/contracts';
+import { AuditEvent, OPERATOR_CHAIN_OWNER } from '@veil/contracts';
 import { loadInfraEnv } from '@veil/platform/config';
 import { createServiceDataSource, serviceRole } from '@veil/platform/database';
 import { OutboxWriter } from '@veil/platform/kafka';
@@ -34,6 +38,7 @@ import { LogVerifier } from '../services/audit-log/src/verify/log-verifier';
 async function main(): Promise<number> {
   const [command, ...chains] = process.argv.slice(2);
   if (command === 'prune') return prune(chains);
+  if (command === 'dead-letters') return deadLetters(chains);
   if (command !== 'verify' && !(command === 'export' && chains.length === 2)) {
     process.stderr.write(
       'usage: npm run audit -- verify [chain ...] | export <chain> <file> | prune --reason "<why>" [--older-than-days N]\n',
@@ -155,6 +160,68 @@ async function prune(args: string[]): Promise<number> {
     return 0;
   } finally {
     await dataSource.destroy();
+  }
+}
+
+async function deadLetters(args: string[]): Promise<number> {
+  const resolve = args.includes('--resolve');
+  const reasonAt = args.indexOf('--reason');
+  const reason = reasonAt >= 0 ? args[reasonAt + 1]?.trim() : undefined;
+  if (resolve && !reason) {
+    process.stderr.write('usage: npm run audit -- dead-letters [--resolve --reason "<why>"]\n');
+    return 2;
+  }
+  loadInfraEnv();
+  const { dataSource, close } = await openAuditLog('veil-audit-dead-letters');
+  const operator = `op_${userInfo().username}@${hostname()}`.replace(/[^A-Za-z0-9_.:-]/g, '_').slice(0, 128);
+  try {
+    const open = (await dataSource.query(
+      `select consumer_group, topic, partition, "offset", error_code, dead_lettered_at
+         from dead_letter_log where resolved_at is null order by dead_lettered_at, partition, "offset"`,
+    )) as {
+      consumer_group: string;
+      topic: string;
+      partition: number;
+      offset: string;
+      error_code: string;
+      dead_lettered_at: Date;
+    }[];
+    for (const r of open)
+      process.stdout.write(
+        `${r.topic} partition ${r.partition} offset ${r.offset}: ${r.error_code} (group ${r.consumer_group}, ${r.dead_lettered_at.toISOString()})\n`,
+      );
+    if (!resolve) {
+      process.stderr.write(`${open.length} unresolved dead-lettered audit record(s)\n`);
+      return 0;
+    }
+    const resolved = await dataSource.transaction(async (tx) => {
+      const rows = (await tx.query(
+        `update dead_letter_log set resolved_at = now(), resolved_by = $1, resolution = $2
+          where resolved_at is null returning topic, partition, "offset"`,
+        [operator, reason],
+      )) as { topic: string }[];
+      if (rows.length > 0)
+        await new OutboxWriter('audit-log').enqueue(
+          tx,
+          AuditEvent,
+          {
+            organizationId: OPERATOR_CHAIN_OWNER,
+            data: {
+              action: 'audit.dead_letters.resolved',
+              actor: { type: 'operator', id: operator },
+              outcome: 'allowed',
+              targets: {},
+              purpose: `${reason} (${rows.length} record(s))`.slice(0, 256),
+            },
+          },
+          { ordered: false },
+        );
+      return rows.length;
+    });
+    process.stderr.write(`resolved ${resolved} dead-lettered audit record(s)\n`);
+    return 0;
+  } finally {
+    await close();
   }
 }
 

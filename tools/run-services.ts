@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   process.stdout.write('\nVeil is up:\n');
   for (const s of services) {
     process.stdout.write(
-      `  ${s.service.name.padEnd(10)} ${s.baseUrl}   (health: ${s.baseUrl}/health/ready, metrics: ${s.baseUrl}/metrics)\n`,
+      `  ${s.service.name.padEnd(10)} ${s.baseUrl}   (management: http://127.0.0.1:${s.env.MANAGEMENT_PORT}/health/ready, /metrics)\n`,
     );
   }
   process.stdout.write(`\nlogs in ${logDirectory()}; press Ctrl-C to stop\n`);

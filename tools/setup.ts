@@ -1,6 +1,6 @@
 /**
- * Prepares the infrastructure for Veil: the database, one schema and role per service, the
- * services' migrations, the audit log's append-only ownership, and every topic from the contracts. Idempotent; `npm start` and `npm test`
+ * Prepares the infrastructure for Veil: the database, one schema, owner role and service role per
+ * service, the services' migrations (run as each schema's owner), the audit log's append-only grants, and every topic from the contracts. Idempotent; `npm start` and `npm test`
  * run it after tools/infra.sh up. Reads KAFKA_BROKERS / DATABASE_URL (admin) from the environment
  * or from $VEIL_HOME/env.
  */
@@ -10,12 +10,20 @@ import { loadInfraEnv } from '@veil/platform/config';
 import {
   createServiceDataSource,
   ensureDatabase,
+  handOverToOwner,
+  ownerRole,
   provisionServiceDatabases,
   runMigrations,
 } from '@veil/platform/database';
-import { createKafkaClient, ensureTopics, MESSAGING_MIGRATIONS } from '@veil/platform/kafka';
+import {
+  aclsFromContracts,
+  createKafkaClient,
+  ensureTopics,
+  MESSAGING_MIGRATIONS,
+  syncAcls,
+} from '@veil/platform/kafka';
 import { JsonLogger } from '@veil/platform/logging';
-import { SERVICE_CATALOG, serviceDatabasePassword, serviceEnvironment } from '@veil/platform/service';
+import { SERVICE_CATALOG, serviceDatabasePassword } from '@veil/platform/service';
 
 import { secureAppendOnlyTables } from '../services/audit-log/src/migrations/append-only-owner';
 import { SERVICE_MIGRATIONS } from './service-migrations';
@@ -28,8 +36,11 @@ export async function setup(env: NodeJS.ProcessEnv = process.env): Promise<void>
     SERVICE_CATALOG.map((s) => ({ schema: s.schema, password: serviceDatabasePassword(s, env) })),
   );
   for (const service of SERVICE_CATALOG) {
+    // Each schema belongs to a role nobody logs in as; its migrations run as that owner.
+    await handOverToOwner(adminUrl, service.schema);
     const dataSource = createServiceDataSource({
-      url: serviceEnvironment(service, env).DATABASE_URL!,
+      url: adminUrl,
+      role: ownerRole(service.schema),
       schema: service.schema,
       applicationName: 'veil-setup',
       poolSize: 2, // one holds the migration lock, one migrates
@@ -44,6 +55,7 @@ export async function setup(env: NodeJS.ProcessEnv = process.env): Promise<void>
     }
   }
   await secureAppendOnlyTables(adminUrl);
+  say('schemas: each owned by veil_<schema>_owner (no login); the service roles use the tables and own none');
   say(
     'audit log: append-only tables owned by veil_audit_log_owner; the service role may only read and insert',
   );
@@ -57,6 +69,13 @@ export async function setup(env: NodeJS.ProcessEnv = process.env): Promise<void>
     `topics: ${report.created.length} created, ${report.updated.length} updated, ${report.unchanged.length} unchanged` +
       (report.created.length ? ` (created ${report.created.join(', ')})` : ''),
   );
+  // Only where the broker authenticates clients: the ACLs the topic contracts imply.
+  if ((env.KAFKA_SECURITY_PROTOCOL ?? 'plaintext') === 'sasl_ssl') {
+    const acls = await syncAcls(kafka, aclsFromContracts(TOPICS));
+    say(
+      `kafka ACLs: ${acls.created} created, ${acls.deleted} removed, ${acls.unchanged} unchanged (from the topic contracts)`,
+    );
+  }
 }
 
 function say(line: string): void {

@@ -1,6 +1,6 @@
 import { CreateKeyCommand, DescribeKeyCommand, KMSClient, ListKeysCommand } from '@aws-sdk/client-kms';
-import { REPO_ROOT } from '@veil/platform/config';
-import { createKafkaClient } from '@veil/platform/kafka';
+import { parseEnvFile, REPO_ROOT } from '@veil/platform/config';
+import { createKafkaClient, kafkaSecurityFromEnv } from '@veil/platform/kafka';
 import { JsonLogger } from '@veil/platform/logging';
 import { freePort } from '@veil/testing';
 import { spawnSync } from 'node:child_process';
@@ -40,11 +40,13 @@ describe('tools/infra.sh', () => {
   }
 
   const pgUrl = () => `postgres://postgres:veil-local-admin@127.0.0.1:${ports.pg}/veil`;
+  // The private stack's broker: its own CA and admin credentials, from the env file `up` wrote.
   const kafka = () =>
     createKafkaClient({
       clientId: 'infra-test',
       brokers: [`127.0.0.1:${ports.kafka}`],
       logger: new JsonLogger('test', 'fatal' as never),
+      security: kafkaSecurityFromEnv(parseEnvFile(readFileSync(join(home, 'env'), 'utf8'))),
     });
   const kms = () =>
     new KMSClient({
@@ -143,6 +145,13 @@ describe('tools/infra.sh', () => {
     expect(stopped.out).toMatch(/postgres\s+down/);
     expect(infra('up')).toMatchObject({ code: 0 });
     expect(await readData(keyId)).toEqual({ row: 'kept', topic: true, key: true });
+
+    // the broker takes only SASL over TLS, with a certificate from the stack's own CA
+    const env = readFileSync(join(home, 'env'), 'utf8');
+    expect(env).toContain('KAFKA_SECURITY_PROTOCOL=sasl_ssl');
+    expect(readFileSync(join(home, 'kafka/server.properties'), 'utf8')).toMatch(
+      /^listeners=SASL_SSL:\/\/127\.0\.0\.1:\d+,CONTROLLER:/m,
+    );
 
     expect(infra('reset')).toMatchObject({ code: 0 });
     expect(infra('up')).toMatchObject({ code: 0 });

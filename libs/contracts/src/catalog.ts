@@ -53,7 +53,7 @@ export function renderEventsCatalog(): string {
   ];
   for (const t of TOPICS) {
     lines.push(
-      `| \`${t.name}\` | ${t.partitions} | ${retentionText(t)} | ${t.cleanupPolicy} | ${t.carriesPii ? '**yes**' : 'no'} | ${t.producers.join(', ')} → ${t.consumers.join(', ')} |`,
+      `| \`${t.name}\` | ${t.partitions} | ${retentionText(t)} | ${t.cleanupPolicy} | ${t.carriesPii ? '**yes**' : 'no'} | ${t.producers.join(', ') || '(none yet)'} → ${t.consumers.join(', ') || '(none yet)'} |`,
     );
   }
   for (const c of EVENT_CONTRACTS) {
@@ -72,7 +72,7 @@ export function renderEventsCatalog(): string {
           eventType: c.eventType,
           eventVersion: c.eventVersion,
           occurredAt: '2026-11-25T10:15:00.000Z',
-          producer: c.topic.producers[0],
+          producer: c.topic.producers[0] ?? 'producer-id',
           organizationId: c.example.organizationId,
           correlationId: 'req_9dT1',
           data: c.example.data,

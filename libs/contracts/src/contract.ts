@@ -19,6 +19,19 @@ export interface TopicSpec {
   readonly cleanupPolicy: 'delete' | 'compact';
   /** Only the intake topic and its dead-letter topic may ever carry plaintext PII (invariant 1). */
   readonly carriesPii: boolean;
+  /**
+   * Records that must never fall out of the pipeline (the audit trail): an outbox relay retries a
+   * refused one instead of setting it aside, a consumer retries unknown errors instead of
+   * dead-lettering, and a service holding one that cannot move (or that dead-lettered one) is
+   * not ready until an operator resolves it.
+   */
+  readonly mustDeliver?: boolean;
+  /**
+   * Who writes and who reads the topic, as they exist today (empty: nobody yet): a service name,
+   * `upstream` (the identity-verification systems that publish inquiries), `witness` (outsiders
+   * following the signed checkpoints) or `operators`. The broker's ACLs are made from these lists
+   * (tools/setup.ts): each party may produce and consume exactly what they say.
+   */
   readonly producers: readonly string[];
   readonly consumers: readonly string[];
   /** The dead-letter topic that receives records this topic's consumers cannot process. */

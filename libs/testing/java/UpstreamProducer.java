@@ -57,6 +57,22 @@ public class UpstreamProducer {
     props.put("linger.ms", "20");
     props.put("key.serializer", ByteArraySerializer.class.getName());
     props.put("value.serializer", ByteArraySerializer.class.getName());
+    // As an upstream system connects to Veil's broker: SASL/SCRAM over TLS, trusting Veil's CA.
+    String protocol = System.getenv().getOrDefault("KAFKA_SECURITY_PROTOCOL", "plaintext");
+    if (!protocol.equals("plaintext")) {
+      props.put("security.protocol", protocol.toUpperCase());
+      if (System.getenv("KAFKA_SSL_CA_FILE") != null) {
+        props.put("ssl.truststore.type", "PEM");
+        props.put("ssl.truststore.location", System.getenv("KAFKA_SSL_CA_FILE"));
+      }
+      if (protocol.equals("sasl_ssl")) {
+        props.put("sasl.mechanism", System.getenv().getOrDefault("KAFKA_SASL_MECHANISM", "scram-sha-512").toUpperCase());
+        props.put(
+            "sasl.jaas.config",
+            "org.apache.kafka.common.security.scram.ScramLoginModule required username=\""
+                + System.getenv("KAFKA_SASL_USERNAME") + "\" password=\"" + System.getenv("KAFKA_SASL_PASSWORD") + "\";");
+      }
+    }
     // The client checks a record's uncompressed size against max.request.size (1 MiB) and
     // buffer.memory (32 MiB); the broker only sees the compressed batch. Room for the largest record.
     long largest = records.stream().mapToLong(r -> r.value().length).max().orElse(0);

@@ -15,6 +15,21 @@ export function testKafka(clientId = 'veil-test'): Kafka {
   });
 }
 
+/** The broker settings (address, TLS, SASL credentials) for a child process of a test. */
+export function kafkaEnvironment(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of [
+    'KAFKA_BROKERS',
+    'KAFKA_SECURITY_PROTOCOL',
+    'KAFKA_SASL_MECHANISM',
+    'KAFKA_SASL_USERNAME',
+    'KAFKA_SASL_PASSWORD',
+    'KAFKA_SSL_CA_FILE',
+  ])
+    if (env[name]) out[name] = env[name]!;
+  return out;
+}
+
 /** A throwaway topic (and its dead-letter topic) for one test. */
 export async function createTestTopic(kafka: Kafka, partitions = 3): Promise<TopicSpec> {
   const topic = defineTopic({

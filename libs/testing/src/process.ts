@@ -108,7 +108,11 @@ export class ServiceProcess extends ManagedProcess {
     options: { infra?: NodeJS.ProcessEnv; overrides?: Record<string, string>; logFile?: string } = {},
   ) {
     const service = serviceEntry(name);
-    const env = serviceEnvironment(service, options.infra ?? process.env, options.overrides ?? {});
+    const overrides = options.overrides ?? {};
+    // A test's service on a port of its own gets a management port of its own too (any free one).
+    const management: Record<string, string> =
+      overrides.PORT && !overrides.MANAGEMENT_PORT ? { MANAGEMENT_PORT: '0' } : {};
+    const env = serviceEnvironment(service, options.infra ?? process.env, { ...management, ...overrides });
     super(
       `services/${name}/src/main.ts`,
       env,
@@ -123,6 +127,31 @@ export class ServiceProcess extends ManagedProcess {
 
   async get(path: string): Promise<{ status: number; body: unknown }> {
     const res = await fetch(`${this.baseUrl}${path}`, { signal: AbortSignal.timeout(5_000) });
+    const text = await res.text();
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // not JSON (metrics)
+    }
+    return { status: res.status, body };
+  }
+
+  /** The management listener (detailed health, metrics), as the service logged it at boot. */
+  async managementUrl(timeoutMs = 30_000): Promise<string> {
+    return expectEventually(
+      async () => {
+        const found = /"msg":"management listening","url":"([^"]+)"/.exec(this.logs());
+        if (!found) throw new Error(`${this.service.name} has not logged its management URL`);
+        return found[1]!;
+      },
+      { timeoutMs, intervalMs: 100, description: `${this.service.name} management URL` },
+    );
+  }
+
+  /** GET on the management listener: `/health/ready` with every check, `/metrics`. */
+  async management(path: string): Promise<{ status: number; body: unknown }> {
+    const res = await fetch(`${await this.managementUrl()}${path}`, { signal: AbortSignal.timeout(5_000) });
     const text = await res.text();
     let body: unknown = text;
     try {

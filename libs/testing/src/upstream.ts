@@ -13,6 +13,15 @@ export type UpstreamRecord = {
 } & ({ value: string } | { fill: { byte: string; bytes: number } });
 
 /**
+ * The upstream systems' own Kafka principal (on a broker that authenticates): it may publish
+ * inquiries and nothing else.
+ */
+export function upstreamCredentials(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  if (env.KAFKA_SECURITY_PROTOCOL !== 'sasl_ssl' || !env.VEIL_KAFKA_PASSWORD_UPSTREAM) return {};
+  return { KAFKA_SASL_USERNAME: 'veil-upstream', KAFKA_SASL_PASSWORD: env.VEIL_KAFKA_PASSWORD_UPSTREAM };
+}
+
+/**
  * Publishes records the way an upstream Java service would: the official Kafka Java client
  * (libs/testing/java/UpstreamProducer.java) with the given compression codec and acks=all.
  * Resolves with "partition offset" of every acknowledged record.
@@ -30,7 +39,7 @@ export async function produceWithJavaClient(
   const child = spawn(
     'java',
     ['-cp', `${jars}/*`, join(REPO_ROOT, 'libs/testing/java/UpstreamProducer.java'), brokers, topic, codec],
-    { stdio: ['pipe', 'pipe', 'pipe'] },
+    { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...upstreamCredentials() } },
   );
   let out = '';
   let err = '';

@@ -133,6 +133,54 @@ describe('customer API', () => {
       ).toBe(200);
       await probe(bypass, 600);
     });
+
+    it("confines the service's database role to the organizations a transaction names: no wildcard, keys and organizations too, and no way to switch it off", async () => {
+      const rowsAs = (setting: string) =>
+        stack.inTransaction(async (_access, tx) => {
+          await tx.query(`select set_config('veil.organization_id', $1, true)`, [setting]);
+          const count = async (table: string) =>
+            ((await tx.query(`select organization_id from ${table}`)) as { organization_id: string }[]).map(
+              (r) => r.organization_id,
+            );
+          return {
+            inquiries: [...new Set(await count('inquiries'))].sort(),
+            api_keys: [...new Set(await count('api_keys'))].sort(),
+            organizations: [...new Set(await count('organizations'))].sort(),
+          };
+        });
+      const none = { inquiries: [], api_keys: [], organizations: [] };
+      expect(await rowsAs('*')).toEqual(none);
+      expect(await rowsAs('')).toEqual(none);
+      expect(await rowsAs(a.id)).toEqual({ inquiries: [a.id], api_keys: [a.id], organizations: [a.id] });
+      expect(await rowsAs(`${a.id},${b.id}`)).toEqual({
+        inquiries: [a.id, b.id].sort(),
+        api_keys: [a.id, b.id].sort(),
+        organizations: [a.id, b.id].sort(),
+      });
+      // writing another organization's row is refused by the policy, not only by the code
+      await expect(
+        stack.inTransaction(async (_access, tx) => {
+          await tx.query(`select set_config('veil.organization_id', $1, true)`, [a.id]);
+          await tx.query(`update organizations set name = 'taken over' where organization_id = $1`, [b.id]);
+          const [row] = (await tx.query(
+            `select count(*)::int as n from organizations where name = 'taken over'`,
+          )) as {
+            n: number;
+          }[];
+          return row!.n;
+        }),
+      ).resolves.toBe(0);
+      // the service's role owns no table: it cannot switch the policies off, drop or alter them
+      for (const ddl of [
+        'alter table inquiries disable row level security',
+        'alter table api_keys no force row level security',
+        'drop policy tenant_isolation on organizations',
+        'alter table organizations owner to veil_api',
+      ])
+        await expect(stack.inTransaction((_access, tx) => tx.query(ddl))).rejects.toThrow(
+          /owner|permission denied/,
+        );
+    });
   });
 
   describe('scopes', () => {
@@ -169,6 +217,34 @@ describe('customer API', () => {
             expect(await auditCount(a.id, 'access.denied')).toBe(before + 1);
           }
         }
+      }
+    });
+  });
+
+  describe('rate limits', () => {
+    it('count denied requests too: a key without the scope gets 429 once its budget is spent, and no more audited denials', async () => {
+      const limited = await stack.addApi({ API_RATE_LIMIT_PER_SECOND: '5' });
+      try {
+        const key = await stack.key(a.id, ['audit:read']); // lacks inquiry:read
+        const before = await auditCount(a.id, 'access.denied');
+        const answers = await Promise.all(
+          Array.from({ length: 40 }, () =>
+            stack.call('GET', '/v1/inquiries', key.secret, undefined, {}, limited),
+          ),
+        );
+        const statuses = answers.map((r) => r.status);
+        expect(statuses.filter((s) => s === 403).length).toBeGreaterThan(0);
+        expect(statuses.filter((s) => s === 403).length).toBeLessThanOrEqual(6);
+        expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(34);
+        expect(statuses.every((s) => s === 403 || s === 429)).toBe(true);
+        for (const r of answers) expect(r.headers.get('ratelimit-limit')).toBe('5');
+        const denials = statuses.filter((s) => s === 403).length;
+        await expectEventually(async () =>
+          expect(await auditCount(a.id, 'access.denied')).toBe(before + denials),
+        );
+      } finally {
+        await limited.stop();
+        stack.apis.splice(stack.apis.indexOf(limited), 1);
       }
     });
   });

@@ -681,4 +681,56 @@ describe('audit log', () => {
     ]);
     expect((await verifier.verifyChain(chain)).problem).toMatchObject({ kind: 'checkpoint_root_mismatch' });
   });
+
+  it('is not ready while an audit event it dead-lettered is unresolved, and counts it; an operator resolves it', async () => {
+    const producer = testKafka().producer();
+    await producer.connect();
+    await producer.send({
+      topic: AuditEvent.topic.name,
+      messages: [{ key: 'org_forged', value: '{"not": "an audit event"' }],
+    });
+    await producer.disconnect();
+    await expectEventually(async () => {
+      const ready = await service.management('/health/ready');
+      expect(ready.status).toBe(503);
+      expect(JSON.stringify(ready.body)).toContain('audit-trail');
+    });
+    const metrics = String((await service.management('/metrics')).body);
+    expect((await service.get('/health/ready')).body).toEqual({ status: 'not_ready' }); // no details on the main port
+    expect(metrics).toMatch(/veil_must_deliver_stuck_records\{[^}]*where="dead_letter"[^}]*\} [1-9]/);
+    const listed = spawnSync(
+      process.execPath,
+      ['-r', '@swc-node/register', 'tools/audit-log.ts', 'dead-letters'],
+      {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+      },
+    );
+    expect(listed.stdout).toContain('audit.events partition');
+    expect(listed.stdout).toContain('malformed_json');
+    const resolved = spawnSync(
+      process.execPath,
+      [
+        '-r',
+        '@swc-node/register',
+        'tools/audit-log.ts',
+        'dead-letters',
+        '--resolve',
+        '--reason',
+        'forged record, not an audit event',
+      ],
+      { cwd: REPO_ROOT, encoding: 'utf8' },
+    );
+    expect(resolved.status).toBe(0);
+    expect(resolved.stderr).toMatch(/resolved [1-9]\d* dead-lettered audit record/);
+    await service.waitReady();
+    await expectEventually(async () => {
+      const [row] = await adminQuery<{ n: number }>(
+        `select count(*)::int as n from audit_log.entries where chain_id = 'operator' and action = 'audit.dead_letters.resolved'
+            and appended_at >= $1`,
+        [startedAt],
+      );
+      expect(row!.n).toBeGreaterThanOrEqual(1);
+    });
+  });
 });

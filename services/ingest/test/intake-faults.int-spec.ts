@@ -152,7 +152,7 @@ describe('intake under faults', () => {
 
       await kms.stop();
       await expectEventually(async () => {
-        const ready = await stack.vault.get('/health/ready');
+        const ready = await stack.vault.management('/health/ready');
         expect(ready.status).toBe(503);
         expect(ready.body).toMatchObject({ checks: { kms: { status: 'down' } } });
       });
@@ -171,7 +171,7 @@ describe('intake under faults', () => {
       });
       await expectEventually(
         async () => {
-          const metrics = String((await stack.ingest.get('/metrics')).body);
+          const metrics = String((await stack.ingest.management('/metrics')).body);
           const retries = /veil_consumer_retries_total\{[^}]*group="ingest.inquiry-intake"[^}]*\} (\d+)/.exec(
             metrics,
           );

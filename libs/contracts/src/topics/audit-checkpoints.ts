@@ -16,8 +16,9 @@ export const AuditCheckpointsTopic = defineTopic({
   retentionMs: retention.forever,
   cleanupPolicy: 'delete',
   carriesPii: false,
+  mustDeliver: true,
   producers: ['audit-log'],
-  consumers: ['external witnesses (auditors)'],
+  consumers: ['witness'],
 });
 
 export const AuditCheckpointSignedV1 = z.strictObject({

@@ -12,7 +12,8 @@ export const AuditEventsTopic = defineTopic({
   retentionMs: retention.days(30),
   cleanupPolicy: 'delete',
   carriesPii: false,
-  producers: ['ingest', 'vault', 'retention', 'dsar', 'audit-log'],
+  mustDeliver: true,
+  producers: ['vault', 'api', 'audit-log'],
   consumers: ['audit-log'],
 });
 

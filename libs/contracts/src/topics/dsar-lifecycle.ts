@@ -11,8 +11,8 @@ export const DsarLifecycleTopic = defineTopic({
   retentionMs: retention.days(30),
   cleanupPolicy: 'delete',
   carriesPii: false,
-  producers: ['dsar'],
-  consumers: ['audit-log'],
+  producers: [],
+  consumers: [],
 });
 
 export const DsarKind = z.enum(['access', 'erasure']);

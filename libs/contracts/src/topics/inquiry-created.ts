@@ -12,7 +12,7 @@ export const InquiryCreatedTopic = defineTopic({
   retentionEnv: 'VEIL_INTAKE_RETENTION_MS',
   cleanupPolicy: 'delete',
   carriesPii: true,
-  producers: ['upstream identity-verification systems', 'ingest (HTTP intake)'],
+  producers: ['upstream', 'ingest'],
   consumers: ['ingest'],
 });
 

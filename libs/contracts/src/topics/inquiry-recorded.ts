@@ -13,7 +13,7 @@ export const InquiryRecordedTopic = defineTopic({
   cleanupPolicy: 'delete',
   carriesPii: false,
   producers: ['ingest'],
-  consumers: ['api', 'retention', 'dsar'],
+  consumers: ['api'],
 });
 
 export const VaultToken = z

@@ -14,8 +14,8 @@ export const PiiRedactionRequestedTopic = defineTopic({
   retentionMs: retention.days(30),
   cleanupPolicy: 'delete',
   carriesPii: false,
-  producers: ['ingest (customer API)', 'retention', 'dsar'],
-  consumers: ['vault'],
+  producers: [],
+  consumers: [],
 });
 
 export const PiiRedactionRequestedV1 = z.strictObject({
@@ -57,8 +57,8 @@ export const PiiRedactedTopic = defineTopic({
   retentionMs: retention.forever,
   cleanupPolicy: 'compact',
   carriesPii: false,
-  producers: ['vault'],
-  consumers: ['ingest', 'retention', 'dsar', 'audit-log'],
+  producers: [],
+  consumers: [],
   deadLetterRetentionMs: retention.days(30),
 });
 

@@ -8,11 +8,13 @@ import {
   SetMetadata,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 
 import { ACCESS_GRANT_MINTER, type AccessGrantMinter, signGrant } from './access-grant';
 import type { Scope } from './api-keys';
+import { AuthError } from './auth-error';
 import { ApiKeyRegistry, type Principal } from './key-registry';
+import { RateLimiter } from './rate-limiter';
 
 const REQUIRED_SCOPES = Symbol('veil:required-scopes');
 
@@ -28,20 +30,6 @@ export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: Execution
   return principal;
 });
 
-/** An authentication or authorization failure; `expose` lets the HTTP error filter show it as is. */
-export class AuthError extends Error {
-  readonly expose = true;
-  constructor(
-    readonly status: 401 | 403 | 429,
-    readonly code: string,
-    message: string,
-    readonly details?: unknown,
-  ) {
-    super(message);
-    this.name = 'AuthError';
-  }
-}
-
 /** Called for every denial (403) so the service can audit it; failures of the hook fail the request. */
 export interface DenialAuditor {
   denied(principal: Principal, route: string, missing: Scope[], requestId: string): Promise<void>;
@@ -52,7 +40,7 @@ export const DENIAL_AUDITOR = Symbol('DENIAL_AUDITOR');
 /**
  * Authenticates `Authorization: Bearer veil_sk_…` against the in-memory registry and checks the
  * route's scopes. Missing, malformed, unknown, expired or revoked keys: 401 (one message for all:
- * no oracle). Valid key without a required scope: 403, audited.
+ * no oracle). Then the key's rate limit (429), then its scopes: without a required scope, 403, audited.
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
@@ -61,6 +49,7 @@ export class ApiKeyGuard implements CanActivate {
     private readonly reflector: Reflector,
     @Inject(DENIAL_AUDITOR) private readonly auditor: DenialAuditor,
     @Optional() @Inject(ACCESS_GRANT_MINTER) private readonly minter?: AccessGrantMinter,
+    @Optional() private readonly limiter?: RateLimiter,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -70,6 +59,8 @@ export class ApiKeyGuard implements CanActivate {
     const result = this.registry.verify(bearer);
     if (!result.ok) throw new AuthError(401, 'unauthorized', 'missing, invalid, expired or revoked API key');
     req.principal = result.principal;
+    // Before the scope check: a key must not get unlimited (audited) denials.
+    this.limiter?.take(result.principal.keyId, context.switchToHttp().getResponse<Response>());
     const required =
       this.reflector.getAllAndOverride<Scope[] | undefined>(REQUIRED_SCOPES, [
         context.getHandler(),

@@ -1,5 +1,6 @@
 export * from './api-key.guard';
+export * from './auth-error';
 export * from './api-keys';
 export * from './key-registry';
-export * from './rate-limit.guard';
+export * from './rate-limiter';
 export * from './access-grant';

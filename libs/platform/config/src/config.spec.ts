@@ -1,9 +1,11 @@
 import { z } from 'zod';
 
-import { baseConfigSchema, ConfigError, parseConfig } from './config';
+import { baseConfigSchema, ConfigError, parseConfig, serviceToken } from './config';
 
 const valid = {
   KAFKA_BROKERS: '127.0.0.1:9092, kafka-2:9092',
+  KAFKA_SASL_USERNAME: 'veil-ingest',
+  KAFKA_SASL_PASSWORD: 'a-password-of-its-own',
   DATABASE_URL: 'postgres://veil_ingest:pw@127.0.0.1:5432/veil',
   DATABASE_SCHEMA: 'ingest',
 };
@@ -37,5 +39,38 @@ describe('parseConfig', () => {
       'PORT: Too small: expected number to be >=1',
     ]);
     expect(problems.join('\n')).not.toContain('secret-password');
+  });
+
+  it('wants SASL credentials unless the broker protocol says otherwise, and takes none by default', () => {
+    const { KAFKA_SASL_USERNAME: _u, KAFKA_SASL_PASSWORD: _p, ...withoutCredentials } = valid;
+    expect(() => parseConfig(baseConfigSchema, withoutCredentials)).toThrow(
+      /KAFKA_SASL_PASSWORD: required with KAFKA_SECURITY_PROTOCOL=sasl_ssl/,
+    );
+    expect(
+      parseConfig(baseConfigSchema, { ...withoutCredentials, KAFKA_SECURITY_PROTOCOL: 'plaintext' }),
+    ).toMatchObject({
+      KAFKA_SECURITY_PROTOCOL: 'plaintext',
+    });
+  });
+
+  it('refuses well-known local secrets outside local mode, naming each, and accepts them in local mode', () => {
+    const schema = baseConfigSchema.extend({ TOKEN: serviceToken() });
+    const local = {
+      ...valid,
+      DATABASE_URL: 'postgres://veil_ingest:veil-local-ingest@127.0.0.1:5432/veil',
+      TOKEN: 'veil-local-some-token',
+    };
+    let caught: unknown;
+    try {
+      parseConfig(schema, local);
+    } catch (error) {
+      caught = error;
+    }
+    expect((caught as ConfigError).problems.map((p) => p.split(':')[0])).toEqual(['DATABASE_URL', 'TOKEN']);
+    expect((caught as ConfigError).message).not.toContain('veil-local-');
+    expect(parseConfig(schema, { ...local, VEIL_MODE: 'local' }).TOKEN).toBe('veil-local-some-token');
+    expect(
+      parseConfig(schema, { ...local, DATABASE_URL: valid.DATABASE_URL, TOKEN: 'x'.repeat(32) }).TOKEN,
+    ).toBe('x'.repeat(32));
   });
 });

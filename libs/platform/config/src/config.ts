@@ -57,11 +57,27 @@ export const baseConfigSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['verbose', 'debug', 'log', 'warn', 'error']).default('log'),
   HTTP_HOST: z.string().default('127.0.0.1'),
+  /**
+   * The management listener (detailed health, metrics), apart from the main port: bind it where
+   * only operators and the platform reach it. 0 picks a free port (logged at boot).
+   */
+  MANAGEMENT_HOST: z.string().default('127.0.0.1'),
+  MANAGEMENT_PORT: port.default(9090),
   KAFKA_BROKERS: kafkaBrokers,
   KAFKA_CLIENT_ID: z
     .string()
     .regex(/^[a-z0-9-]+$/)
     .optional(),
+  /**
+   * How the service reaches the brokers: SASL (SCRAM) over TLS unless told otherwise; the local
+   * stack and tests use it too. `plaintext` only for a broker that accepts nothing else.
+   */
+  KAFKA_SECURITY_PROTOCOL: z.enum(['plaintext', 'ssl', 'sasl_ssl']).default('sasl_ssl'),
+  KAFKA_SASL_MECHANISM: z.enum(['scram-sha-256', 'scram-sha-512']).default('scram-sha-512'),
+  KAFKA_SASL_USERNAME: z.string().min(1).max(256).optional(),
+  KAFKA_SASL_PASSWORD: secret(z.string().min(1).max(1024).optional()),
+  /** PEM file of the CA that signs the brokers' certificates (the system's CAs when unset). */
+  KAFKA_SSL_CA_FILE: z.string().min(1).optional(),
   /** Records larger than this are dead-lettered unread (reason payload_too_large). */
   KAFKA_MAX_EVENT_BYTES: z.coerce
     .number()
@@ -122,8 +138,23 @@ export function parseConfig<S extends z.ZodType>(
         return missing ? `${variable}: required but not set` : `${variable}: ${issue.message}`;
       });
   if (env.VEIL_MODE !== 'local') problems.push(...wellKnownSecrets(schema, env));
+  if (result.success) problems.push(...kafkaCredentialProblems(result.data));
   if (result.success && problems.length === 0) return result.data;
   throw new ConfigError([...new Set(problems)].sort());
+}
+
+/** SASL needs a user and a password; neither has a default. */
+function kafkaCredentialProblems(config: unknown): string[] {
+  const c = config as {
+    KAFKA_SECURITY_PROTOCOL?: string;
+    KAFKA_SASL_USERNAME?: string;
+    KAFKA_SASL_PASSWORD?: string;
+  };
+  if (c.KAFKA_SECURITY_PROTOCOL !== 'sasl_ssl') return [];
+  return [
+    ...(c.KAFKA_SASL_USERNAME ? [] : ['KAFKA_SASL_USERNAME: required with KAFKA_SECURITY_PROTOCOL=sasl_ssl']),
+    ...(c.KAFKA_SASL_PASSWORD ? [] : ['KAFKA_SASL_PASSWORD: required with KAFKA_SECURITY_PROTOCOL=sasl_ssl']),
+  ];
 }
 
 /** Secrets set to a well-known local default (outside local mode, each one is a problem). */

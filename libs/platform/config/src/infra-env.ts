@@ -16,8 +16,16 @@ export function loadInfraEnv(env: NodeJS.ProcessEnv = process.env): void {
       `no infrastructure settings at ${file}: run "bash tools/infra.sh up" (npm test does it for you)`,
     );
   }
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
+  for (const [name, value] of Object.entries(parseEnvFile(readFileSync(file, 'utf8'))))
+    if (env[name] === undefined) env[name] = value;
+}
+
+/** `NAME=value` lines (comments and anything else ignored), as `tools/infra.sh` writes them. */
+export function parseEnvFile(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
     const match = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
-    if (match && env[match[1]!] === undefined) env[match[1]!] = match[2];
+    if (match) out[match[1]!] = match[2]!;
   }
+  return out;
 }

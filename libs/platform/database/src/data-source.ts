@@ -8,6 +8,8 @@ export interface ServiceDatabaseOptions {
   poolSize?: number;
   /** Upper bound for any statement (0 = none); a stuck query must not hold a partition forever. */
   statementTimeoutMs?: number;
+  /** Act as this role after connecting (an administrator's connection running a schema owner's migrations). */
+  role?: string;
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- TypeORM's own type
   entities?: MixedList<Function | string | EntitySchema>;
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- TypeORM's own type
@@ -35,7 +37,9 @@ export function createServiceDataSource(options: ServiceDatabaseOptions): DataSo
     poolSize: options.poolSize ?? 10,
     extra: {
       // Unqualified names in migrations and queries resolve to the service's schema.
-      options: `-c search_path=${options.schema} -c statement_timeout=${options.statementTimeoutMs ?? 0}`,
+      options:
+        `-c search_path=${options.schema} -c statement_timeout=${options.statementTimeoutMs ?? 0}` +
+        (options.role ? ` -c role=${options.role}` : ''),
       idleTimeoutMillis: 30_000,
     },
   });

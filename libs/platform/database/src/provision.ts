@@ -21,6 +21,11 @@ export function serviceRole(schema: string): string {
   return `veil_${schema}`;
 }
 
+/** The role that owns a service's schema and tables; nobody logs in as it. */
+export function ownerRole(schema: string): string {
+  return `veil_${schema}_owner`;
+}
+
 /** The connection URL a service uses: same server and database as `adminUrl`, the service's own role. */
 export function serviceDatabaseUrl(adminUrl: string, db: ServiceDatabase): string {
   const url = new URL(adminUrl);
@@ -62,11 +67,67 @@ export async function provisionServiceDatabases(
         await client.query(`alter role ${ident(role)} login password ${lit[0]!.pw}`);
       }
       await client.query(`grant connect on database ${ident(database)} to ${ident(role)}`);
+      const owner = ownerRole(svc.schema);
+      const ownerExists = await client.query('select 1 from pg_roles where rolname = $1', [owner]);
+      if (ownerExists.rowCount === 0) await client.query(`create role ${ident(owner)} nologin`);
       await client.query(`create schema if not exists ${ident(svc.schema)} authorization ${ident(role)}`);
       await client.query(`alter role ${ident(role)} set search_path = ${ident(svc.schema)}`);
     }
   } finally {
     await client.query("select pg_advisory_unlock(hashtext('veil.provision'))").catch(() => undefined);
+    await client.end();
+  }
+}
+
+/**
+ * Hands a service's schema and everything in it to its owner role (idempotent; run by the
+ * administrator): the service's role keeps using the tables (select, insert, update, delete) but
+ * owns none, so it cannot switch row-level security off, drop or alter a table, or replace a
+ * function. Objects its owner creates later (migrations, run as the owner) are granted the same.
+ */
+export async function handOverToOwner(adminUrl: string, schema: string): Promise<void> {
+  const role = ident(serviceRole(schema));
+  const owner = ident(ownerRole(schema));
+  const s = ident(schema);
+  const client = new Client({ connectionString: adminUrl, application_name: 'veil-provision' });
+  await client.connect();
+  try {
+    await client.query('begin');
+    await client.query(`alter schema ${s} owner to ${owner}`);
+    await client.query(`grant usage on schema ${s} to ${role}`);
+    await client.query(`revoke create on schema ${s} from ${role}`);
+    const { rows } = await client.query<{ kind: string; name: string }>(
+      // (sequences of serial columns follow their tables)
+      `select 'table' as kind, c.relname as name
+         from pg_class c join pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = $1 and c.relkind in ('r', 'p') and pg_get_userbyid(c.relowner) <> $2
+       union all
+       select 'function', p.oid::regprocedure::text
+         from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+        where n.nspname = $1 and pg_get_userbyid(p.proowner) <> $2`,
+      [schema, ownerRole(schema)],
+    );
+    for (const object of rows) {
+      const name = object.kind === 'function' ? object.name : `${s}.${ident(object.name)}`;
+      await client.query(`alter ${object.kind} ${name} owner to ${owner}`);
+    }
+    await client.query(`grant select, insert, update, delete on all tables in schema ${s} to ${role}`);
+    await client.query(`grant usage, select, update on all sequences in schema ${s} to ${role}`);
+    await client.query(`grant execute on all functions in schema ${s} to ${role}`);
+    await client.query(
+      `alter default privileges for role ${owner} in schema ${s} grant select, insert, update, delete on tables to ${role}`,
+    );
+    await client.query(
+      `alter default privileges for role ${owner} in schema ${s} grant usage, select, update on sequences to ${role}`,
+    );
+    await client.query(
+      `alter default privileges for role ${owner} in schema ${s} grant execute on functions to ${role}`,
+    );
+    await client.query('commit');
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
+  } finally {
     await client.end();
   }
 }

@@ -132,6 +132,8 @@ export class BatchConsumer<T> {
   private readonly abort = new AbortController();
   private readonly topic: string;
   private readonly deadLetterTopic: string;
+  /** The topic's records must never silently leave the pipeline (TopicSpec.mustDeliver). */
+  private readonly mustDeliver: boolean;
   private readonly backoff: BackoffPolicy;
   private readonly chunkSize: number;
   private crashed?: Error;
@@ -145,6 +147,7 @@ export class BatchConsumer<T> {
     if (!topic.deadLetter) throw new Error(`topic ${topic.name} has no dead-letter topic`);
     this.topic = topic.name;
     this.deadLetterTopic = topic.deadLetter.name;
+    this.mustDeliver = topic.mustDeliver === true;
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
     this.chunkSize = options.chunkSize ?? 2000;
   }
@@ -314,7 +317,8 @@ export class BatchConsumer<T> {
       const roundOver = attempt + 1 >= this.backoff.attemptsPerRound;
       if (kind === 'permanent' || (kind === 'unknown' && roundOver)) {
         if (chunk.length > 1) return this.isolate(scope, chunk);
-        if (kind === 'permanent' || this.unknownStreak < MAX_UNKNOWN_STREAK) {
+        // A must-deliver topic's events are never dead-lettered for an error nobody understood.
+        if (kind === 'permanent' || (!this.mustDeliver && this.unknownStreak < MAX_UNKNOWN_STREAK)) {
           if (kind === 'unknown') this.unknownStreak++;
           await this.deadLetterEvent(scope.payload, chunk[0]!, failure);
           return true;
@@ -433,6 +437,14 @@ export class BatchConsumer<T> {
       }),
     );
     for (const _ of messages) this.options.metrics?.deadLettered(this.groupId, topic, failure.code);
+    if (this.mustDeliver) {
+      // Before the offset moves past them: the service stays not ready until an operator resolves them.
+      await this.options.dataSource.query(
+        `insert into dead_letter_log (consumer_group, topic, partition, "offset", error_code)
+         select $1, $2, $3, o::bigint, $4 from unnest($5::text[]) as o on conflict do nothing`,
+        [this.groupId, topic, partition, failure.code, messages.map((m) => m.offset)],
+      );
+    }
     // Never the payload: only where it was and why it failed.
     this.options.logger.warn(
       {

@@ -8,3 +8,4 @@ export * from './migrations';
 export * from './outbox';
 export * from './publisher';
 export * from './topics';
+export * from './acls';

@@ -14,11 +14,12 @@ import type { EventContract } from '@veil/contracts';
 import { isTransientDatabaseError } from '@veil/platform/database';
 import { HealthRegistry, MetricsService } from '@veil/platform/observability';
 import type { Admin, Kafka } from 'kafkajs';
+import { Gauge } from 'prom-client';
 import { DataSource } from 'typeorm';
 
 import { backoffDelay, DEFAULT_BACKOFF, sleep } from './backoff';
 import { BatchConsumer, type BatchHandler, type ConsumerMetrics } from './batch-consumer';
-import { createKafkaClient } from './client';
+import { createKafkaClient, type KafkaSecurity } from './client';
 import { describeError } from './errors';
 import { pruneInbox } from './inbox';
 import { OutboxRelay, OutboxWriter } from './outbox';
@@ -50,6 +51,7 @@ export interface KafkaModuleOptions {
   service: string;
   clientId: string;
   brokers: string[];
+  security: KafkaSecurity;
   /** Run the outbox relay in this process (a service that writes to its outbox). */
   relayOutbox: boolean;
   /** Default size limit for consumed records (a consumer's own `maxEventBytes` wins). */
@@ -98,6 +100,7 @@ export class MessagingLifecycle implements OnApplicationBootstrap, BeforeApplica
     this.pruneTimer = setInterval(() => void this.pruneInbox(), 60 * 60 * 1000).unref();
 
     if (this.options.relayOutbox) this.relay.start();
+    this.watchMustDeliver();
 
     for (const wrapper of this.discovery.getProviders()) {
       if (!wrapper.metatype || !wrapper.instance) continue;
@@ -125,6 +128,43 @@ export class MessagingLifecycle implements OnApplicationBootstrap, BeforeApplica
       // In the background: a broker that is down at boot delays consuming, not the process.
       this.starting.push(this.startWithRetry(consumer, meta.contracts[0]?.topic.name));
     }
+  }
+
+  /**
+   * The audit trail must not fall out of the pipeline: while this service holds an audit-trail
+   * record it cannot deliver (refused by the broker) or has dead-lettered unresolved, it is not
+   * ready, and `veil_must_deliver_stuck_records` says how many.
+   */
+  private watchMustDeliver(): void {
+    const stuck = async (): Promise<{ outbox: number; deadLettered: number }> => {
+      const [row] = (await this.dataSource.query(
+        'select count(*)::int as n from dead_letter_log where resolved_at is null',
+      )) as { n: number }[];
+      return {
+        outbox: this.options.relayOutbox ? await this.relay.undeliverable() : 0,
+        deadLettered: row?.n ?? 0,
+      };
+    };
+    new Gauge({
+      name: 'veil_must_deliver_stuck_records',
+      help: 'Audit-trail records this service cannot deliver (outbox) or dead-lettered (consumer), unresolved.',
+      labelNames: ['where'],
+      registers: [this.metrics.registry],
+      async collect() {
+        const counts = await stuck().catch(() => undefined);
+        if (!counts) return;
+        this.set({ where: 'outbox' }, counts.outbox);
+        this.set({ where: 'dead_letter' }, counts.deadLettered);
+      },
+    });
+    this.health.register('audit-trail', async () => {
+      const { outbox, deadLettered } = await stuck();
+      const problems = [
+        ...(outbox > 0 ? [`${outbox} outbox record(s) the broker refuses`] : []),
+        ...(deadLettered > 0 ? [`${deadLettered} dead-lettered record(s) unresolved`] : []),
+      ];
+      if (problems.length > 0) throw new Error(`audit-trail records stuck: ${problems.join('; ')}`);
+    });
   }
 
   private async startWithRetry(consumer: BatchConsumer<unknown>, topic: string | undefined): Promise<void> {
@@ -194,6 +234,7 @@ export class KafkaModule {
             createKafkaClient({
               clientId: options.clientId,
               brokers: options.brokers,
+              security: options.security,
               logger: new Logger('Kafka'),
             }),
         },

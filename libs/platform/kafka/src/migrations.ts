@@ -71,8 +71,40 @@ export class OutboxQuarantine1764000000002 implements MigrationInterface {
   }
 }
 
+/**
+ * Records of must-deliver topics (the audit trail) that a consumer dead-lettered: the service is not
+ * ready while any is unresolved, so an audit event never silently falls out of the pipeline.
+ */
+export class DeadLetterLog1764700000000 implements MigrationInterface {
+  name = 'DeadLetterLog1764700000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      create table dead_letter_log (
+        consumer_group text not null,
+        topic text not null,
+        partition integer not null,
+        "offset" bigint not null,
+        error_code text not null,
+        dead_lettered_at timestamptz not null default now(),
+        resolved_at timestamptz,
+        resolved_by text,
+        resolution text,
+        primary key (consumer_group, topic, partition, "offset")
+      )`);
+    await q.query(
+      `create index dead_letter_log_unresolved on dead_letter_log (topic) where resolved_at is null`,
+    );
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`drop table dead_letter_log`);
+  }
+}
+
 export const MESSAGING_MIGRATIONS = [
   KafkaInbox1764000000000,
   TransactionalOutbox1764000000001,
   OutboxQuarantine1764000000002,
+  DeadLetterLog1764700000000,
 ];

@@ -1,5 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
-import { createEvent, type EventContract, type EventEnvelope, type NewEvent } from '@veil/contracts';
+import { createEvent, type EventContract, type EventEnvelope, type NewEvent, TOPICS } from '@veil/contracts';
 import type { IHeaders, Message } from 'kafkajs';
 import { schemaOf } from '@veil/platform/database';
 import type { DataSource, EntityManager } from 'typeorm';
@@ -18,6 +18,8 @@ export interface EnqueueOptions {
 }
 
 const MAX_ROUND_BYTES = 768 * 1024;
+
+const MUST_DELIVER = new Set(TOPICS.filter((t) => t.mustDeliver).map((t) => t.name));
 
 /**
  * Writes events into the service's outbox table inside the caller's business transaction, so an
@@ -166,6 +168,19 @@ export class OutboxRelay {
     await this.loop;
   }
 
+  /**
+   * Rows of must-deliver topics (the audit trail) that are stuck: refused by the broker, or set
+   * aside before that rule existed. Any such row makes the service not ready.
+   */
+  async undeliverable(): Promise<number> {
+    const rows: { n: string }[] = await this.options.dataSource.query(
+      `select count(*) as n from outbox
+        where published_at is null and topic = any($1::text[]) and (quarantined_at is not null or failure is not null)`,
+      [[...MUST_DELIVER]],
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
   /** Pending rows, for metrics and readiness. */
   async pending(): Promise<number> {
     const rows: { n: string }[] = await this.options.dataSource.query(
@@ -246,9 +261,25 @@ export class OutboxRelay {
           this.singleRowRounds = 100;
           throw error;
         }
+        const reason = describeError(error).code ?? describeError(error).error;
+        if (MUST_DELIVER.has(rows[0]!.topic)) {
+          // Never set aside (the audit trail): it stays first in line, the relay keeps retrying,
+          // and the service is not ready until an operator makes it deliverable.
+          await dataSource.query('update outbox set failure = $2 where id = $1', [rows[0]!.id, reason]);
+          this.options.logger.error(
+            {
+              msg: 'outbox row refused by the broker; it must be delivered, so the relay waits for it',
+              topic: rows[0]!.topic,
+              eventId: rows[0]!.event_id,
+              ...describeError(error),
+            },
+            'OutboxRelay',
+          );
+          throw error;
+        }
         await tx.query('update outbox set quarantined_at = now(), failure = $2 where id = $1', [
           rows[0]!.id,
-          describeError(error).code ?? describeError(error).error,
+          reason,
         ]);
         this.options.logger.error(
           {
@@ -264,7 +295,7 @@ export class OutboxRelay {
       }
       if (this.singleRowRounds > 0) this.singleRowRounds--;
       await hooks?.afterSend?.(rows.map((r) => r.event_id));
-      await tx.query('update outbox set published_at = now() where id = any($1::bigint[])', [
+      await tx.query('update outbox set published_at = now(), failure = null where id = any($1::bigint[])', [
         rows.map((r) => r.id),
       ]);
       return rows.length;

@@ -1,4 +1,4 @@
-import { createEvent, encodeEvent, type EventContract, type TopicSpec } from '@veil/contracts';
+import { AuditEvent, createEvent, encodeEvent, type EventContract, type TopicSpec } from '@veil/contracts';
 import {
   createServiceDataSource,
   isTransientDatabaseError,
@@ -16,7 +16,9 @@ import {
   logDirectory,
   PrivatePostgres,
   readTopic,
+  kafkaEnvironment,
   testKafka,
+  testOrganizationId,
   type TestSchema,
 } from '@veil/testing';
 import type { Kafka, Message } from 'kafkajs';
@@ -334,7 +336,7 @@ describe('BatchConsumer against real Kafka and PostgreSQL', () => {
   it('loses and duplicates nothing when the consuming process is killed with SIGKILL mid-batch', async () => {
     const url = adminDatabaseUrl();
     const processEnv = {
-      KAFKA_BROKERS: process.env.KAFKA_BROKERS!,
+      ...kafkaEnvironment(),
       DATABASE_URL: url,
       TEST_SCHEMA: db.schema,
       TEST_TOPIC: topic.name,
@@ -426,6 +428,67 @@ describe('BatchConsumer against real Kafka and PostgreSQL', () => {
     }
   });
 
+  it('never sets aside an audit-trail row the broker refuses: it waits first in line, reported, until it can go', async () => {
+    const writer = new OutboxWriter('test');
+    const organizationId = testOrganizationId();
+    const audit = (i: number) => ({
+      organizationId,
+      data: {
+        action: 'test.relay',
+        actor: { type: 'service' as const, id: 'test' },
+        outcome: 'allowed' as const,
+        targets: {},
+        purpose: `row ${i}`,
+      },
+    });
+    const [first, refused, after] = await db.dataSource.transaction(async (tx) => [
+      await writer.enqueue(tx, AuditEvent, audit(0), { ordered: false }),
+      await writer.enqueue(tx, AuditEvent, audit(1), { ordered: false }),
+      await writer.enqueue(tx, AuditEvent, audit(2), { ordered: false }),
+    ]);
+    // The middle one made too large for the broker (8 MiB on the local stack), as a bug might.
+    const [{ payload: original }] = (await db.dataSource.query(
+      'select payload from outbox where event_id = $1',
+      [refused!.eventId],
+    )) as [{ payload: string }];
+    await db.dataSource.query('update outbox set payload = $2 where event_id = $1', [
+      refused!.eventId,
+      original.replace('"purpose":"row 1"', `"purpose":"${'x'.repeat(9 * 1024 * 1024)}"`),
+    ]);
+    const relay = new OutboxRelay({ dataSource: db.dataSource, publisher, logger, idlePollMs: 20 });
+    relay.start();
+    try {
+      await expectEventually(async () => {
+        const rows = await db.dataSource.query(
+          `select event_id, published_at is not null as published, quarantined_at is not null as quarantined,
+                  failure is not null as failed from outbox where event_id = any($1::text[]) order by id`,
+          [[first!.eventId, refused!.eventId, after!.eventId]],
+        );
+        expect(rows).toEqual([
+          { event_id: first!.eventId, published: true, quarantined: false, failed: false },
+          { event_id: refused!.eventId, published: false, quarantined: false, failed: true },
+          { event_id: after!.eventId, published: false, quarantined: false, failed: false },
+        ]);
+        expect(await relay.undeliverable()).toBe(1);
+      });
+      // An operator repairs the row: it goes, then what waited behind it, in order.
+      await db.dataSource.query('update outbox set payload = $2 where event_id = $1', [
+        refused!.eventId,
+        original,
+      ]);
+      await expectEventually(async () => {
+        const [{ n }] = (await db.dataSource.query(
+          'select count(*)::int as n from outbox where event_id = any($1::text[]) and published_at is null',
+          [[first!.eventId, refused!.eventId, after!.eventId]],
+        )) as [{ n: number }];
+        expect(n).toBe(0);
+        expect(await relay.undeliverable()).toBe(0);
+      });
+    } finally {
+      await relay.stop();
+    }
+  });
+
   it('relays every outbox row to consumers exactly once after a relay crash between send and mark', async () => {
     const writer = new OutboxWriter('test');
     const checker = new DeliveryChecker();
@@ -442,7 +505,7 @@ describe('BatchConsumer against real Kafka and PostgreSQL', () => {
       checker.recordAcked(written.map((e) => e.eventId));
     });
     const env = {
-      KAFKA_BROKERS: process.env.KAFKA_BROKERS!,
+      ...kafkaEnvironment(),
       DATABASE_URL: adminDatabaseUrl(),
       TEST_SCHEMA: db.schema,
       TEST_BATCH_SIZE: '100',

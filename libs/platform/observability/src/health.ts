@@ -64,6 +64,10 @@ async function runCheck(check: HealthCheck, timeoutMs: number): Promise<CheckRes
   }
 }
 
+/**
+ * Health on the service's main port, which may face customers: whether it is alive and ready,
+ * nothing about why (dependency names and their errors are for operators: the management port).
+ */
 @Controller('health')
 export class HealthController {
   constructor(private readonly registry: HealthRegistry) {}
@@ -75,11 +79,9 @@ export class HealthController {
   }
 
   @Get('ready')
-  async ready(
-    @Res({ passthrough: true }) res: Response,
-  ): Promise<{ status: 'ready' | 'not_ready'; checks: Record<string, CheckResult> }> {
-    const { ready, checks } = await this.registry.readiness();
+  async ready(@Res({ passthrough: true }) res: Response): Promise<{ status: 'ready' | 'not_ready' }> {
+    const { ready } = await this.registry.readiness();
     res.status(ready ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
-    return { status: ready ? 'ready' : 'not_ready', checks };
+    return { status: ready ? 'ready' : 'not_ready' };
   }
 }

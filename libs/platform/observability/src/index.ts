@@ -1,3 +1,4 @@
 export * from './health';
 export * from './metrics';
 export * from './observability.module';
+export * from './management-server';

@@ -1,7 +1,7 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 
 import { HealthController, HealthRegistry } from './health';
-import { MetricsController, MetricsService } from './metrics';
+import { MetricsService } from './metrics';
 
 @Global()
 @Module({})
@@ -9,7 +9,7 @@ export class ObservabilityModule {
   static forRoot(options: { service: string }): DynamicModule {
     return {
       module: ObservabilityModule,
-      controllers: [HealthController, MetricsController],
+      controllers: [HealthController],
       providers: [
         HealthRegistry,
         { provide: MetricsService, useFactory: () => new MetricsService(options.service) },

@@ -4,6 +4,7 @@ import { type DynamicModule, type INestApplication, Logger } from '@nestjs/commo
 import { NestFactory } from '@nestjs/core';
 import { loadConfigOrExit } from '@veil/platform/config';
 import { JsonLogger } from '@veil/platform/logging';
+import { HealthRegistry, ManagementServer, MetricsService } from '@veil/platform/observability';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { json } from 'express';
 import type { z } from 'zod';
@@ -48,9 +49,12 @@ export async function bootstrapService<S extends z.ZodType<BaseConfig & { PORT: 
   app.use(json({ limit: config.HTTP_BODY_LIMIT_BYTES, strict: true }));
   app.use(expressErrorHandler);
   app.useGlobalFilters(new HttpErrorFilter());
-  installGracefulShutdown(app, config.SHUTDOWN_TIMEOUT_MS, logger);
+  const management = new ManagementServer(app.get(HealthRegistry), app.get(MetricsService));
+  installGracefulShutdown(app, config.SHUTDOWN_TIMEOUT_MS, logger, () => management.close());
   await app.listen(config.PORT, config.HTTP_HOST);
   log.log({ msg: 'service started', url: await app.getUrl() });
+  const managementUrl = await management.listen(config.MANAGEMENT_PORT, config.MANAGEMENT_HOST);
+  log.log({ msg: 'management listening', url: managementUrl });
   return app;
 }
 
@@ -58,7 +62,12 @@ export async function bootstrapService<S extends z.ZodType<BaseConfig & { PORT: 
  * SIGTERM/SIGINT: run Nest's shutdown hooks (readiness off, consumers drain, relay stops, database
  * closes) and exit 0; exit 1 if that takes longer than the timeout.
  */
-function installGracefulShutdown(app: INestApplication, timeoutMs: number, logger: JsonLogger): void {
+function installGracefulShutdown(
+  app: INestApplication,
+  timeoutMs: number,
+  logger: JsonLogger,
+  afterClose: () => Promise<void>,
+): void {
   let closing = false;
   const shutdown = (signal: NodeJS.Signals): void => {
     if (closing) return;
@@ -70,6 +79,7 @@ function installGracefulShutdown(app: INestApplication, timeoutMs: number, logge
     }, timeoutMs).unref();
     app
       .close()
+      .then(afterClose)
       .then(() => {
         logger.log({ msg: 'stopped cleanly' }, 'Bootstrap');
         process.exit(0);

@@ -54,9 +54,19 @@ export function serviceEnvironment(
     }),
     DATABASE_SCHEMA: entry.schema,
     PORT: String(entry.port),
+    // Detailed health and metrics, apart from the main port: 9000 + the service's offset.
+    MANAGEMENT_PORT: String(entry.port + 6000),
     LOG_LEVEL: infra.LOG_LEVEL ?? 'log',
   };
   if (infra.VEIL_MODE) env.VEIL_MODE = infra.VEIL_MODE;
+  // Kafka: the infrastructure's protocol and CA; the service's own principal (veil-<service>).
+  for (const key of ['KAFKA_SECURITY_PROTOCOL', 'KAFKA_SASL_MECHANISM', 'KAFKA_SSL_CA_FILE'])
+    if (infra[key]) env[key] = infra[key]!;
+  const kafkaPassword = infra[`VEIL_KAFKA_PASSWORD_${entry.schema.toUpperCase()}`];
+  if (kafkaPassword) {
+    env.KAFKA_SASL_USERNAME = `veil-${entry.name}`;
+    env.KAFKA_SASL_PASSWORD = kafkaPassword;
+  }
   // Service-to-service credentials: each caller its own. Outside local mode they come from the
   // environment only (a service refuses to start without them); the local stack has defaults.
   const local = infra.VEIL_MODE === 'local';

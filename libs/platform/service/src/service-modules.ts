@@ -36,6 +36,13 @@ export function serviceModules(options: ServiceModulesOptions): DynamicModule[] 
       service,
       clientId: config.KAFKA_CLIENT_ID ?? `veil-${service}`,
       brokers: config.KAFKA_BROKERS,
+      security: {
+        protocol: config.KAFKA_SECURITY_PROTOCOL,
+        mechanism: config.KAFKA_SASL_MECHANISM,
+        ...(config.KAFKA_SASL_USERNAME ? { username: config.KAFKA_SASL_USERNAME } : {}),
+        ...(config.KAFKA_SASL_PASSWORD ? { password: config.KAFKA_SASL_PASSWORD } : {}),
+        ...(config.KAFKA_SSL_CA_FILE ? { caFile: config.KAFKA_SSL_CA_FILE } : {}),
+      },
       relayOutbox: options.relayOutbox ?? true,
       maxEventBytes: config.KAFKA_MAX_EVENT_BYTES,
       sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,

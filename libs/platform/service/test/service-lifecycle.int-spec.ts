@@ -37,18 +37,22 @@ describe('every service: boot, health, metrics, database outage, graceful shutdo
     await pg?.destroy();
   });
 
-  it('reports live and ready with its dependencies (vault includes KMS), and serves Prometheus metrics', async () => {
+  it('reports live and ready with its dependencies (vault includes KMS) and serves Prometheus metrics, on the management port only', async () => {
     for (const s of services) {
       expect(await s.get('/health/live')).toMatchObject({ status: 200, body: { status: 'ok' } });
-      const ready = await s.get('/health/ready');
+      // the main port may face customers: readiness without details, no metrics
+      expect(await s.get('/health/ready')).toEqual({ status: 200, body: { status: 'ready' } });
+      expect((await s.get('/metrics')).status).toBe(404);
+      const ready = await s.management('/health/ready');
       const expected = [
+        'audit-trail',
         'database',
         'kafka',
         ...(s.service.needsKms ? ['kms'] : []),
         ...(s.service.name === 'api' ? ['api-keys'] : []),
       ].sort();
       expect(Object.keys((ready.body as Ready).checks).sort()).toEqual(expected);
-      const metrics = await s.get('/metrics');
+      const metrics = await s.management('/metrics');
       expect(metrics.status).toBe(200);
       expect(String(metrics.body)).toContain(`process_cpu_user_seconds_total{service="${s.service.name}"}`);
     }
@@ -61,9 +65,10 @@ describe('every service: boot, health, metrics, database outage, graceful shutdo
       services.map((s) =>
         expectEventually(
           async () => {
-            const ready = await s.get('/health/ready');
+            const ready = await s.management('/health/ready');
             expect(ready.status).toBe(503);
             expect((ready.body as Ready).checks.database?.status).toBe('down');
+            expect(await s.get('/health/ready')).toEqual({ status: 503, body: { status: 'not_ready' } });
             expect((await s.get('/health/live')).status).toBe(200);
           },
           { timeoutMs: 30_000, description: `${s.service.name} not ready` },

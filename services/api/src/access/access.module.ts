@@ -14,7 +14,7 @@ import {
   DENIAL_AUDITOR,
   grantKey,
   RATE_LIMIT_OPTIONS,
-  RateLimitGuard,
+  RateLimiter,
 } from '@veil/platform/auth';
 import { HealthRegistry } from '@veil/platform/observability';
 
@@ -75,7 +75,7 @@ export class AccessModule {
         ApiKeyGuard,
         IdempotencyInterceptor,
         KeyRegistryLifecycle,
-        RateLimitGuard,
+        RateLimiter,
         TenantDb,
         VaultClient,
       ],
@@ -89,7 +89,7 @@ export class AccessModule {
         ApiKeyGuard,
         ApiKeyRegistry,
         IdempotencyInterceptor,
-        RateLimitGuard,
+        RateLimiter,
         TenantDb,
         VaultClient,
       ],

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { describeUnsafeText, OPERATOR_CHAIN_OWNER, type PiiAttribute } from '@veil/contracts';
+import { describeUnsafeText, OPERATOR_CHAIN_OWNER, OrganizationId, type PiiAttribute } from '@veil/contracts';
 import { type ApiKeyChanges, type ApiKeySource, issueApiKey, type Scope } from '@veil/platform/auth';
 import { queryRows } from '@veil/platform/database';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -40,6 +40,23 @@ interface KeyRow {
 export class AccessRepository implements ApiKeySource {
   constructor(private readonly dataSource: DataSource) {}
 
+  private scope(tx: EntityManager, organizationId: string): Promise<void> {
+    return scopeTo(tx, organizationId);
+  }
+
+  /** `work` in a transaction scoped to the organization: the caller's, or a new one. */
+  private scoped<T>(
+    organizationId: string,
+    tx: EntityManager | DataSource,
+    work: (m: EntityManager) => Promise<T>,
+  ): Promise<T> {
+    const run = async (m: EntityManager) => {
+      await scopeTo(m, organizationId);
+      return work(m);
+    };
+    return tx instanceof DataSource ? tx.transaction(run) : run(tx);
+  }
+
   /**
    * Keys changed (or whose organization changed) by transactions not yet visible at the snapshot
    * behind `cursor` (all keys without one), and the cursor for next time: the xmin of a snapshot
@@ -52,16 +69,12 @@ export class AccessRepository implements ApiKeySource {
         tx,
         `select pg_snapshot_xmin(pg_current_snapshot())::text as horizon`,
       )) as [{ horizon: string }];
-      const columns = `k.key_id, k.organization_id, k.secret_hash, k.scopes, k.expires_at, k.revoked_at,
-                       o.status = 'active' as org_active`;
+      // Every organization's keys: only through this function (row-level security holds everywhere else).
       const rows = await queryRows<KeyRow>(
         tx,
-        cursor === undefined
-          ? `select ${columns} from api_keys k join organizations o using (organization_id)`
-          : `select ${columns} from api_keys k join organizations o using (organization_id) where k.changed_xid >= $1::xid8
-             union
-             select ${columns} from api_keys k join organizations o using (organization_id) where o.changed_xid >= $1::xid8`,
-        cursor === undefined ? [] : [cursor],
+        `select key_id, organization_id, secret_hash, scopes, expires_at, revoked_at, org_active
+           from key_registry_changes($1::xid8)`,
+        [cursor ?? null],
       );
       return {
         cursor: horizon,
@@ -81,29 +94,33 @@ export class AccessRepository implements ApiKeySource {
   async createOrganization(organizationId: string, name: string): Promise<Organization> {
     if (organizationId === OPERATOR_CHAIN_OWNER) throw new Error(`${organizationId} is a reserved id`);
     assertName('organization', name, MAX_ORGANIZATION_NAME_CHARS);
-    const [row] = await queryRows<{ organization_id: string }>(
-      this.dataSource,
-      `insert into organizations (organization_id, name) values ($1, $2) on conflict do nothing returning organization_id`,
-      [organizationId, name],
-    );
-    if (!row) throw new Error(`organization ${organizationId} already exists`);
-    return (await this.organization(organizationId))!;
+    return this.scoped(organizationId, this.dataSource, async (tx) => {
+      const [row] = await queryRows<{ organization_id: string }>(
+        tx,
+        `insert into organizations (organization_id, name) values ($1, $2) on conflict do nothing returning organization_id`,
+        [organizationId, name],
+      );
+      if (!row) throw new Error(`organization ${organizationId} already exists`);
+      return (await this.organization(organizationId, tx))!;
+    });
   }
 
   async organization(
     organizationId: string,
     tx: EntityManager | DataSource = this.dataSource,
   ): Promise<Organization | undefined> {
-    const [row] = await queryRows<{
-      organization_id: string;
-      name: string;
-      status: Organization['status'];
-      enabled_attributes: PiiAttribute[];
-      created_at: Date;
-    }>(
-      tx,
-      `select organization_id, name, status, enabled_attributes, created_at from organizations where organization_id = $1`,
-      [organizationId],
+    const [row] = await this.scoped(organizationId, tx, (m) =>
+      queryRows<{
+        organization_id: string;
+        name: string;
+        status: Organization['status'];
+        enabled_attributes: PiiAttribute[];
+        created_at: Date;
+      }>(
+        m,
+        `select organization_id, name, status, enabled_attributes, created_at from organizations where organization_id = $1`,
+        [organizationId],
+      ),
     );
     return row
       ? {
@@ -122,6 +139,7 @@ export class AccessRepository implements ApiKeySource {
     organizationId: string,
     status: Organization['status'],
   ): Promise<Organization['status'] | undefined> {
+    await this.scope(tx, organizationId);
     const [before] = await queryRows<{ status: Organization['status'] }>(
       tx,
       `select status from organizations where organization_id = $1 for update`,
@@ -141,6 +159,7 @@ export class AccessRepository implements ApiKeySource {
     organizationId: string,
     attributes: PiiAttribute[],
   ): Promise<PiiAttribute[]> {
+    await this.scope(tx, organizationId);
     const [before] = await queryRows<{ enabled_attributes: PiiAttribute[] }>(
       tx,
       `select enabled_attributes from organizations where organization_id = $1 for update`,
@@ -160,19 +179,21 @@ export class AccessRepository implements ApiKeySource {
   ): Promise<ApiKeyView & { secret: string }> {
     assertName('API key', input.name, MAX_API_KEY_NAME_CHARS);
     const issued = issueApiKey();
-    const [row] = await queryRows<KeyRow>(
-      tx,
-      `insert into api_keys (key_id, organization_id, name, secret_hash, scopes, created_by, expires_at)
+    const [row] = await this.scoped(organizationId, tx, (m) =>
+      queryRows<KeyRow>(
+        m,
+        `insert into api_keys (key_id, organization_id, name, secret_hash, scopes, created_by, expires_at)
        values ($1, $2, $3, $4, $5, $6, $7) returning *`,
-      [
-        issued.keyId,
-        organizationId,
-        input.name,
-        issued.secretHash,
-        [...new Set(input.scopes)],
-        input.createdBy,
-        input.expiresAt ?? null,
-      ],
+        [
+          issued.keyId,
+          organizationId,
+          input.name,
+          issued.secretHash,
+          [...new Set(input.scopes)],
+          input.createdBy,
+          input.expiresAt ?? null,
+        ],
+      ),
     );
     return { ...toView(row!), secret: issued.secret };
   }
@@ -185,23 +206,26 @@ export class AccessRepository implements ApiKeySource {
     organizationId: string,
     page: { afterKeyId?: string; limit: number },
   ): Promise<ApiKeyView[]> {
-    const rows = await queryRows<KeyRow>(
-      this.dataSource,
-      page.afterKeyId === undefined
-        ? `select * from api_keys where organization_id = $1 order by created_at, key_id limit $2`
-        : `select k.* from api_keys k
+    const rows = await this.scoped(organizationId, this.dataSource, (m) =>
+      queryRows<KeyRow>(
+        m,
+        page.afterKeyId === undefined
+          ? `select * from api_keys where organization_id = $1 order by created_at, key_id limit $2`
+          : `select k.* from api_keys k
              join api_keys after on after.organization_id = $1 and after.key_id = $3
             where k.organization_id = $1 and (k.created_at, k.key_id) > (after.created_at, after.key_id)
             order by k.created_at, k.key_id limit $2`,
-      page.afterKeyId === undefined
-        ? [organizationId, page.limit]
-        : [organizationId, page.limit, page.afterKeyId],
+        page.afterKeyId === undefined
+          ? [organizationId, page.limit]
+          : [organizationId, page.limit, page.afterKeyId],
+      ),
     );
     return rows.map(toView);
   }
 
   /** Revokes a key of this organization; undefined when there is no such key (for this organization). */
   async revokeKey(tx: EntityManager, organizationId: string, keyId: string): Promise<ApiKeyView | undefined> {
+    await this.scope(tx, organizationId);
     const [row] = await queryRows<KeyRow>(
       tx,
       `update api_keys set revoked_at = coalesce(revoked_at, now())
@@ -210,6 +234,16 @@ export class AccessRepository implements ApiKeySource {
     );
     return row ? toView(row) : undefined;
   }
+}
+
+/**
+ * Row-level security: a transaction sees only the rows of the organization it names. Every
+ * method scopes the transaction it works in (a caller's, or its own) to the organization it was
+ * asked about.
+ */
+async function scopeTo(tx: EntityManager, organizationId: string): Promise<void> {
+  if (!OrganizationId.safeParse(organizationId).success) throw new Error('not an organization id');
+  await tx.query(`select set_config('veil.organization_id', $1, true)`, [organizationId]);
 }
 
 /** Names are shown by the API, which promises these bounds (and text PostgreSQL stores as given). */

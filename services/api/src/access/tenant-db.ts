@@ -36,10 +36,21 @@ export class TenantDb {
     }
   }
 
-  /** System work across organizations (consumers, maintenance); never reachable from a request. */
-  system<T>(work: (tx: EntityManager) => Promise<T>, tx?: EntityManager): Promise<T> {
+  /**
+   * Work on the rows of several organizations at once (a consumed batch of the read model), each
+   * named: row-level security still confines it to exactly those. Never reachable from a request.
+   */
+  forOrganizations<T>(
+    organizationIds: readonly string[],
+    work: (tx: EntityManager) => Promise<T>,
+    tx?: EntityManager,
+  ): Promise<T> {
+    if (organizationIds.length === 0 || organizationIds.some((id) => !OrganizationId.safeParse(id).success))
+      throw new Error('a tenant transaction needs concrete organizations');
     const run = async (m: EntityManager): Promise<T> => {
-      await m.query(`select set_config('veil.organization_id', '*', true)`);
+      await m.query(`select set_config('veil.organization_id', $1, true)`, [
+        [...new Set(organizationIds)].join(','),
+      ]);
       return work(m);
     };
     return tx ? run(tx) : this.dataSource.transaction(run);

@@ -9,7 +9,7 @@ import {
   UseGuards,
   UseInterceptors,
 } from '@nestjs/common';
-import { ApiKeyGuard, RateLimitGuard, RequireScopes } from '@veil/platform/auth';
+import { ApiKeyGuard, RequireScopes } from '@veil/platform/auth';
 import { describeIssues, describeUnsafeText } from '@veil/contracts';
 import { ApiError } from '@veil/platform/service';
 import type { Request } from 'express';
@@ -31,7 +31,7 @@ export function Endpoint(route: ApiRoute): MethodDecorator {
     METHODS[route.method](nestPath(route)),
     HttpCode(route.success.status),
     SetMetadata(ROUTE_DEFINITION, route),
-    UseGuards(ApiKeyGuard, RateLimitGuard),
+    UseGuards(ApiKeyGuard),
     RequireScopes(...route.scopes),
     ...(route.idempotent ? [UseInterceptors(IdempotencyInterceptor)] : []),
   );

@@ -16,7 +16,8 @@ export class InquiryRecordedConsumer implements BatchHandler<InquiryRecordedV1> 
   ) {}
 
   handle(events: ConsumedEvent<InquiryRecordedV1>[], tx: EntityManager): Promise<void> {
-    return this.tenants.system(
+    return this.tenants.forOrganizations(
+      events.map((e) => e.event.organizationId),
       (m) =>
         this.inquiries.record(
           m,

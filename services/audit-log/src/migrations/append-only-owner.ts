@@ -22,7 +22,7 @@ export async function secureAppendOnlyTables(adminUrl: string): Promise<void> {
     const { rowCount } = await client.query('select 1 from pg_roles where rolname = $1', [AUDIT_LOG_OWNER]);
     if (rowCount === 0) await client.query(`create role ${AUDIT_LOG_OWNER} nologin`);
     await client.query(`alter schema audit_log owner to ${AUDIT_LOG_OWNER}`);
-    await client.query(`grant usage, create on schema audit_log to ${SERVICE_ROLE}`);
+    await client.query(`grant usage on schema audit_log to ${SERVICE_ROLE}`);
     for (const table of APPEND_ONLY) {
       await client.query(`alter table audit_log.${table} owner to ${AUDIT_LOG_OWNER}`);
       await client.query(`revoke all on audit_log.${table} from ${SERVICE_ROLE}`);

@@ -1,8 +1,7 @@
-import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Response } from 'express';
 
-import { AuthError } from './api-key.guard';
-import type { Principal } from './key-registry';
+import { AuthError } from './auth-error';
 
 export interface RateLimitOptions {
   /** Requests per second a key may sustain; also the burst size. */
@@ -17,21 +16,20 @@ interface Bucket {
 }
 
 /**
- * Per-key token bucket (per process), with the IETF `RateLimit-Limit`, `RateLimit-Remaining` and
- * `RateLimit-Reset` headers on every answer and 429 + `Retry-After` when the bucket is empty.
- * Runs after ApiKeyGuard, which establishes whose bucket it is.
+ * Per-key token bucket, per process (each replica counts on its own: N replicas behind a balancer
+ * let a key through at up to N times the rate), with the IETF `RateLimit-Limit`,
+ * `RateLimit-Remaining` and `RateLimit-Reset` headers on every answer and 429 + `Retry-After` when
+ * the bucket is empty. ApiKeyGuard takes a token as soon as the key is known, before its scopes are
+ * checked: denied requests count too (each denial is audited, so they must not be free).
  */
 @Injectable()
-export class RateLimitGuard implements CanActivate {
+export class RateLimiter {
   private readonly buckets = new Map<string, Bucket>();
 
   constructor(@Inject(RATE_LIMIT_OPTIONS) private readonly options: RateLimitOptions) {}
 
-  canActivate(context: ExecutionContext): boolean {
-    const req = context.switchToHttp().getRequest<Request & { principal?: Principal }>();
-    const res = context.switchToHttp().getResponse<Response>();
-    const keyId = req.principal?.keyId;
-    if (!keyId) return true;
+  /** Takes one request from `keyId`'s bucket, or throws 429; sets the headers either way. */
+  take(keyId: string, res: Response): void {
     const { perSecond } = this.options;
     const now = Date.now();
     const bucket = this.buckets.get(keyId) ?? { tokens: perSecond, updatedAt: now };
@@ -48,6 +46,5 @@ export class RateLimitGuard implements CanActivate {
       res.setHeader('Retry-After', String(Math.max(1, Math.ceil((1 - bucket.tokens) / perSecond))));
       throw new AuthError(429, 'rate_limited', `rate limit of ${perSecond} requests per second exceeded`);
     }
-    return true;
   }
 }
