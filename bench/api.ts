@@ -149,7 +149,9 @@ async function main(): Promise<void> {
   const say = (line: string) => process.stdout.write(`${line}\n`);
 
   const vaultPort = await freePort();
-  const vault = new ServiceProcess('vault', { overrides: { PORT: String(vaultPort), LOG_LEVEL: 'warn' } });
+  const vault = new ServiceProcess('vault', {
+    overrides: { PORT: String(vaultPort), MANAGEMENT_PORT: String(await freePort()), LOG_LEVEL: 'warn' },
+  });
   const ingest = new ServiceProcess('ingest', {
     overrides: {
       PORT: String(await freePort()),

@@ -164,7 +164,7 @@ async function main(): Promise<void> {
 
   // vault + ingest as real processes, like npm start runs them
   const vaultPort = await freePort();
-  const vaultEnv = { PORT: String(vaultPort), LOG_LEVEL: 'warn' };
+  const vaultEnv = { PORT: String(vaultPort), MANAGEMENT_PORT: String(await freePort()), LOG_LEVEL: 'warn' };
   let vault = new ServiceProcess('vault', { overrides: vaultEnv });
   const ingest = new ServiceProcess('ingest', {
     overrides: {

@@ -41,6 +41,14 @@ async function main(): Promise<void> {
       `  ${s.service.name.padEnd(10)} ${s.baseUrl}   (management: http://127.0.0.1:${s.env.MANAGEMENT_PORT}/health/ready, /metrics)\n`,
     );
   }
+  if (process.env.KAFKA_SECURITY_PROTOCOL === 'sasl_ssl' && process.env.VEIL_KAFKA_PASSWORD_UPSTREAM) {
+    // What an upstream system needs to publish inquiries (README: "Connecting to the local broker").
+    process.stdout.write(
+      `\nKafka ${process.env.KAFKA_BROKERS} (SASL_SSL, SCRAM-SHA-512, CA ${process.env.KAFKA_SSL_CA_FILE})\n` +
+        `  upstream publisher: user veil-upstream, password ${process.env.VEIL_KAFKA_PASSWORD_UPSTREAM}\n` +
+        `  (may write inquiry.created only; every principal's password is in .veil/env)\n`,
+    );
+  }
   process.stdout.write(`\nlogs in ${logDirectory()}; press Ctrl-C to stop\n`);
 
   // A service that dies on its own takes the stack down with a clear message.

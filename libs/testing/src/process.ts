@@ -139,6 +139,8 @@ export class ServiceProcess extends ManagedProcess {
 
   /** The management listener (detailed health, metrics), as the service logged it at boot. */
   async managementUrl(timeoutMs = 30_000): Promise<string> {
+    const port = this.env.MANAGEMENT_PORT;
+    if (port && port !== '0') return `http://127.0.0.1:${port}`;
     return expectEventually(
       async () => {
         const found = /"msg":"management listening","url":"([^"]+)"/.exec(this.logs());

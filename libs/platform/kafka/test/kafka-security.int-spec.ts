@@ -30,7 +30,8 @@ function clientAs(principal: string, security: Partial<KafkaSecurity> = {}): Kaf
     clientId: `veil-security-test-${principal}`,
     brokers: brokers(),
     logger,
-    retries: 0,
+    // a few retries: a fresh broker may still be electing the group coordinator
+    retries: 4,
     security: { ...env, username: principal, ...(password ? { password } : {}), ...security },
   });
 }
@@ -56,15 +57,20 @@ async function produce(kafka: Kafka, topic: string, value: string): Promise<stri
 }
 
 async function consume(kafka: Kafka, topic: string, groupId: string): Promise<string> {
-  const consumer = kafka.consumer({ groupId, retry: { retries: 0 } });
+  // Retries cover a fresh broker still electing its group coordinator (authorization errors are
+  // not retried); no restart after a crash: a restart scheduled by kafkajs would outlive the test.
+  const consumer = kafka.consumer({
+    groupId,
+    retry: { retries: 8, initialRetryTime: 200, restartOnFailure: async () => false },
+  });
   try {
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      consumer.on(consumer.events.CRASH, ({ payload }) => reject(payload.error));
-      consumer.on(consumer.events.GROUP_JOIN, () => resolve());
-      consumer.run({ eachMessage: async () => undefined }).catch(reject);
-    });
+    // run() returns once the group is joined and synced, or after a crash (reported by the event)
+    let crash: unknown;
+    consumer.on(consumer.events.CRASH, ({ payload }) => (crash = payload.error));
+    await consumer.run({ eachMessage: async () => undefined });
+    if (crash) throw crash;
     return 'ok';
   } catch (error) {
     return errorType(error);
