@@ -135,6 +135,18 @@ describe('text PostgreSQL cannot store faithfully (U+0000, unpaired surrogates)'
     expect(describeUnsafeText({ ['k\u0000']: 'v' })).toEqual(['<key>: invalid_characters']);
   });
 
+  it('finds them however the JSON text spells them: escapes in either case, a raw surrogate in a string', () => {
+    const text = withName('NAME');
+    for (const spelled of ['\\u0000', '\\uD800', '\\udC00', '\ud800'])
+      expect(decodeEvent(intake, text.replace('NAME', `Ada${spelled}`))).toEqual({
+        ok: false,
+        code: 'invalid_payload',
+        details: ['data.attributes.nameFirst: invalid_characters'],
+      });
+    // an escaped backslash before "u0000" is six ordinary characters
+    expect(decodeEvent(intake, text.replace('NAME', '\\\\u0000')).ok).toBe(true);
+  });
+
   it('accepts paired surrogates (emoji, astral characters)', () => {
     expect(decodeEvent(intake, withName('Ada 😀 𝔘')).ok).toBe(true);
   });

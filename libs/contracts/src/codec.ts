@@ -78,24 +78,40 @@ const MAX_TEXT_DEPTH = 64;
  */
 export function describeUnsafeText(value: unknown, limit = 20): string[] {
   const found: string[] = [];
-  const pending: { value: unknown; path: PropertyKey[] }[] = [{ value, path: [] }];
-  const line = (path: PropertyKey[]) =>
-    `${path.length ? path.map(pathSegment).join('.') : '(root)'}: invalid_characters`;
-  while (pending.length > 0 && found.length < limit) {
-    const { value: current, path } = pending.pop()!;
+  const path: PropertyKey[] = []; // one stack, pushed and popped: no array per node on the hot path
+  const report = () =>
+    found.push(`${path.length ? path.map(pathSegment).join('.') : '(root)'}: invalid_characters`);
+  const visit = (current: unknown): void => {
+    if (found.length >= limit) return;
     if (typeof current === 'string') {
-      if (UNSAFE_TEXT.test(current)) found.push(line(path));
+      if (UNSAFE_TEXT.test(current)) report();
+    } else if (Array.isArray(current)) {
+      if (path.length >= MAX_TEXT_DEPTH) return;
+      for (let i = 0; i < current.length; i++) {
+        path.push(i);
+        visit(current[i]);
+        path.pop();
+      }
     } else if (current !== null && typeof current === 'object' && path.length < MAX_TEXT_DEPTH) {
-      const entries = Array.isArray(current) ? [...current.entries()] : Object.entries(current);
-      // reversed onto the stack, so problems come out in document order
-      for (const [key, child] of entries.reverse()) {
-        if (typeof key === 'string' && UNSAFE_TEXT.test(key)) found.push(line([...path, key]));
-        pending.push({ value: child, path: [...path, key] });
+      for (const key of Object.keys(current)) {
+        path.push(key);
+        if (UNSAFE_TEXT.test(key)) report();
+        visit((current as Record<string, unknown>)[key]);
+        path.pop();
       }
     }
-  }
+  };
+  visit(value);
   return found.slice(0, limit);
 }
+
+/**
+ * Whether JSON text may hold U+0000 or an unpaired surrogate once parsed. JSON can only carry
+ * U+0000 as an escape (raw control characters are not JSON), and decoded UTF-8 holds no unpaired
+ * surrogate (invalid bytes become U+FFFD): an escape of either, or a raw surrogate in a string
+ * given as such. Paired surrogates and escaped backslashes match too, and are then walked.
+ */
+const MAYBE_UNSAFE_JSON = /\\u(?:0000|[dD][89a-fA-F])|[\uD800-\uDFFF]/;
 
 /** Finds a prototype-pollution key; reports its name and depth, never the (input) path to it. */
 function findForbiddenKey(value: unknown, depth = 0): string | undefined {
@@ -131,9 +147,10 @@ export function decodeEvent(
   if (size > maxBytes) {
     return { ok: false, code: 'payload_too_large', details: [`${size} bytes > limit ${maxBytes}`] };
   }
+  const text = typeof raw === 'string' ? raw : raw.toString('utf8');
   let parsed: unknown;
   try {
-    parsed = JSON.parse(typeof raw === 'string' ? raw : raw.toString('utf8'));
+    parsed = JSON.parse(text);
   } catch {
     return { ok: false, code: 'malformed_json', details: ['value is not valid JSON'] };
   }
@@ -142,7 +159,8 @@ export function decodeEvent(
 
   const header = EnvelopeHeader.safeParse(parsed);
   if (!header.success) return { ok: false, code: 'invalid_envelope', details: describeIssues(header.error) };
-  const unsafeHeader = describeUnsafeText(header.data);
+  const mayHoldUnsafeText = MAYBE_UNSAFE_JSON.test(text);
+  const unsafeHeader = mayHoldUnsafeText ? describeUnsafeText(header.data) : [];
   if (unsafeHeader.length > 0) return { ok: false, code: 'invalid_envelope', details: unsafeHeader };
 
   const { eventType, eventVersion } = header.data;
@@ -165,7 +183,10 @@ export function decodeEvent(
     };
   }
   const data = contract.data.safeParse(rawData);
-  const problems = [...(data.success ? [] : describeIssues(data.error)), ...describeUnsafeText(rawData)];
+  const problems = [
+    ...(data.success ? [] : describeIssues(data.error)),
+    ...(mayHoldUnsafeText ? describeUnsafeText(rawData) : []),
+  ];
   if (!data.success || problems.length > 0) {
     return { ok: false, code: 'invalid_payload', details: problems.map((d) => `data.${d}`) };
   }

@@ -1,5 +1,6 @@
 import { packFields, unpackFields } from '../src/vaulting/field-bundle';
 import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
 
 import { type AccessGrant, grantKey, signGrant } from '@veil/platform/auth';
 import {
@@ -500,6 +501,97 @@ describe('vault: organization keys under cache churn', () => {
         expect(lookup.body).toEqual({ inquiryIds: [probe.inquiryId] });
       }
     } finally {
+      await vault.stop();
+    }
+  });
+});
+
+describe('vault: tenant rows', () => {
+  it("confines the vault's database role to the organizations a transaction names, on every table, with no way to switch it off", async () => {
+    const vault = await startVault();
+    const api = new VaultApi(vault);
+    const [a, b] = [testOrganizationId(), testOrganizationId()];
+    const [inquiryA, inquiryB] = [testId('inq'), testId('inq')];
+    const tables = ['organization_keys', 'data_keys', 'encrypted_fields', 'blind_indexes'];
+    const db = new Client({ connectionString: vault.env.DATABASE_URL });
+    const inTransaction = async <T>(setting: string | undefined, work: () => Promise<T>): Promise<T> => {
+      await db.query('begin');
+      try {
+        if (setting !== undefined)
+          await db.query(`select set_config('veil.organization_id', $1, true)`, [setting]);
+        return await work();
+      } finally {
+        await db.query('rollback');
+      }
+    };
+    const visible = (setting: string | undefined) =>
+      inTransaction(setting, async () => {
+        const seen: Record<string, string[]> = {};
+        for (const table of tables)
+          seen[table] = (
+            await db.query<{ organization_id: string }>(
+              `select distinct organization_id from vault.${table} where organization_id = any($1) order by 1`,
+              [[a, b]],
+            )
+          ).rows.map((r) => r.organization_id);
+        return seen;
+      });
+    const everywhere = (orgs: string[]) => Object.fromEntries(tables.map((t) => [t, orgs]));
+    try {
+      await api.store(a, [{ inquiryId: inquiryA, values: values('rls-a') }]);
+      await api.store(b, [{ inquiryId: inquiryB, values: values('rls-b') }]);
+      await db.connect();
+      expect(await visible(undefined)).toEqual(everywhere([]));
+      expect(await visible('*')).toEqual(everywhere([]));
+      expect(await visible('')).toEqual(everywhere([]));
+      expect(await visible(a)).toEqual(everywhere([a]));
+      expect(await visible(`${a},${b}`)).toEqual(everywhere([a, b].sort()));
+
+      // another organization's rows cannot be written either: the policy refuses, not only the code
+      await inTransaction(a, async () => {
+        const shredded = await db.query(
+          `update vault.data_keys set wrapped_key = null, destroyed_at = now() where organization_id = $1`,
+          [b],
+        );
+        expect(shredded.rowCount).toBe(0);
+      });
+      await expect(
+        inTransaction(a, () =>
+          db.query(
+            `insert into vault.organization_keys (organization_id, purpose, version, wrapped_key, kms_key_id)
+             values ($1, 'kek', 99, '\\x00', 'forged')`,
+            [b],
+          ),
+        ),
+      ).rejects.toThrow(/row-level security/);
+      // the vault's role owns no table: it cannot switch the policies off, drop or alter them
+      for (const ddl of [
+        'alter table vault.data_keys disable row level security',
+        'alter table vault.encrypted_fields no force row level security',
+        'drop policy tenant_isolation on vault.blind_indexes',
+        'alter table vault.organization_keys owner to veil_vault',
+      ])
+        await expect(inTransaction(undefined, () => db.query(ddl))).rejects.toThrow(
+          /owner|permission denied/,
+        );
+
+      // the service names its organizations: a batch over both still reveals each its own
+      const [revealA, revealB] = await Promise.all([
+        api.reveal(a, [inquiryA]),
+        api.reveal(b, [inquiryB, inquiryA]),
+      ]);
+      expect(revealA.body.inquiries).toEqual([
+        { inquiryId: inquiryA, found: true, redacted: false, attributes: values('rls-a') },
+      ]);
+      expect(revealB.body.inquiries).toEqual([
+        { inquiryId: inquiryB, found: true, redacted: false, attributes: values('rls-b') },
+        { inquiryId: inquiryA, found: false, redacted: false, attributes: {} },
+      ]);
+      expect((await api.caller.lookup(a, 'emailAddress', values('rls-a').emailAddress!)).body).toEqual({
+        inquiryIds: [inquiryA],
+      });
+    } finally {
+      await db.end().catch(() => undefined);
       await vault.stop();
     }
   });

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { KeyCache, KeyLease, KmsKeyService } from '@veil/platform/crypto';
-import { queryRows } from '@veil/platform/database';
+import { inTenantTransaction, queryRows } from '@veil/platform/database';
 import type { DataSource } from 'typeorm';
 
 export type KeyPurpose = 'kek' | 'blind_index';
@@ -95,8 +95,8 @@ export class OrganizationKeyring {
     return this.cache.lease(
       cacheId(organizationId, purpose, version),
       async () => {
-        const [row] = await queryRows<KeyRow>(
-          this.dataSource,
+        const [row] = await this.rows<KeyRow>(
+          organizationId,
           `select version, wrapped_key, uses_reserved, created_at from organization_keys
             where organization_id = $1 and purpose = $2 and version = $3`,
           [organizationId, purpose, version],
@@ -112,7 +112,8 @@ export class OrganizationKeyring {
   async rotate(organizationId: string, expectedVersion?: number): Promise<number> {
     const current = await this.activeRow(organizationId, 'kek');
     if (current && (expectedVersion === undefined || current.version === expectedVersion)) {
-      await this.dataSource.query(
+      await this.rows(
+        organizationId,
         `update organization_keys set retired_at = now()
           where organization_id = $1 and purpose = 'kek' and version = $2 and retired_at is null`,
         [organizationId, current.version],
@@ -141,8 +142,8 @@ export class OrganizationKeyring {
         await this.rotate(organizationId, row.version);
         continue;
       }
-      const [updated] = await queryRows<{ uses_reserved: string }>(
-        this.dataSource,
+      const [updated] = await this.rows<{ uses_reserved: string }>(
+        organizationId,
         `update organization_keys set uses_reserved = uses_reserved + $3
           where organization_id = $1 and purpose = 'kek' and version = $2 and retired_at is null
           returning uses_reserved`,
@@ -168,8 +169,8 @@ export class OrganizationKeyring {
   }
 
   private async activeRow(organizationId: string, purpose: KeyPurpose): Promise<KeyRow | undefined> {
-    const [row] = await queryRows<KeyRow>(
-      this.dataSource,
+    const [row] = await this.rows<KeyRow>(
+      organizationId,
       `select version, wrapped_key, uses_reserved, created_at from organization_keys
         where organization_id = $1 and purpose = $2 and retired_at is null`,
       [organizationId, purpose],
@@ -177,19 +178,24 @@ export class OrganizationKeyring {
     return row;
   }
 
+  /** A statement on one organization's keys; row-level security lets it reach no other. */
+  private rows<T>(organizationId: string, sql: string, params: unknown[]): Promise<T[]> {
+    return inTenantTransaction(this.dataSource, [organizationId], (tx) => queryRows<T>(tx, sql, params));
+  }
+
   /**
    * Generates the next version in KMS and stores it as active. When another replica got there
    * first (unique active key, primary key on version), theirs stays and ours is discarded.
    */
   private async createNextVersion(organizationId: string, purpose: KeyPurpose): Promise<number> {
-    const [{ next }] = (await queryRows<{ next: number }>(
-      this.dataSource,
+    const [{ next }] = (await this.rows<{ next: number }>(
+      organizationId,
       `select coalesce(max(version), 0) + 1 as next from organization_keys where organization_id = $1 and purpose = $2`,
       [organizationId, purpose],
     )) as [{ next: number }];
     const generated = await this.kms.generate(kmsContext(organizationId, purpose, next));
-    const inserted = await queryRows<{ version: number }>(
-      this.dataSource,
+    const inserted = await this.rows<{ version: number }>(
+      organizationId,
       `insert into organization_keys (organization_id, purpose, version, wrapped_key, kms_key_id)
        values ($1, $2, $3, $4, $5) on conflict do nothing returning version`,
       [organizationId, purpose, next, generated.wrapped, generated.kmsKeyId],

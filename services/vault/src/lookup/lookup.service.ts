@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AuditEvent, type VaultLookupRequest } from '@veil/contracts';
 import { blindIndex } from '@veil/platform/crypto';
-import { queryRows } from '@veil/platform/database';
+import { inTenantTransaction, queryRows } from '@veil/platform/database';
 import { OutboxWriter } from '@veil/platform/kafka';
 import { ApiError } from '@veil/platform/service';
 import { DataSource } from 'typeorm';
@@ -46,7 +46,7 @@ export class LookupService {
       indexKey.release();
     }
     // One transaction: the event lists what was found, and nothing is answered unless it commits.
-    return this.dataSource.transaction(async (tx) => {
+    return inTenantTransaction(this.dataSource, [request.organizationId], async (tx) => {
       const rows = await queryRows<{ inquiry_id: string }>(
         tx,
         `select inquiry_id from blind_indexes where organization_id = $1 and kind = $2 and digest = $3

@@ -1,3 +1,4 @@
 import { VaultTables1764100000000 } from './1764100000000-vault-tables';
+import { TenantRows1764900000000 } from './1764900000000-tenant-rows';
 
-export const VAULT_MIGRATIONS = [VaultTables1764100000000];
+export const VAULT_MIGRATIONS = [VaultTables1764100000000, TenantRows1764900000000];

@@ -7,7 +7,7 @@ import {
   newDataKey,
   wrapDataKey,
 } from '@veil/platform/crypto';
-import { queryRows } from '@veil/platform/database';
+import { inTenantTransaction, queryRows } from '@veil/platform/database';
 import { DataSource } from 'typeorm';
 
 import { type OrganizationKey, OrganizationKeyring } from '../keys/organization-keyring';
@@ -66,7 +66,8 @@ export class VaultStore {
     const created = new Set<string>();
 
     if (encrypted.length > 0) {
-      await this.dataSource.transaction(async (tx) => {
+      const organizations = encrypted.map((e) => e.organizationId);
+      await inTenantTransaction(this.dataSource, organizations, async (tx) => {
         const won = await queryRows<{ organization_id: string; inquiry_id: string }>(
           tx,
           `insert into data_keys (organization_id, inquiry_id, data_key_version, kek_version, wrapped_key)
@@ -209,17 +210,18 @@ export class VaultStore {
   ): Promise<Map<string, VaultedInquiry['tokens']>> {
     const out = new Map<string, VaultedInquiry['tokens']>();
     if (items.length === 0) return out;
-    const rows = await queryRows<{
-      organization_id: string;
-      inquiry_id: string;
-      attributes: string[] | null;
-    }>(
+    const rows = await inTenantTransaction(
       this.dataSource,
-      `select d.organization_id, d.inquiry_id, f.attributes
-         from data_keys d
-         join unnest($1::text[], $2::text[]) as want(org, inq) on d.organization_id = want.org and d.inquiry_id = want.inq
-         left join encrypted_fields f on f.organization_id = d.organization_id and f.inquiry_id = d.inquiry_id`,
-      [items.map((i) => i.organizationId), items.map((i) => i.inquiryId)],
+      items.map((i) => i.organizationId),
+      (tx) =>
+        queryRows<{ organization_id: string; inquiry_id: string; attributes: string[] | null }>(
+          tx,
+          `select d.organization_id, d.inquiry_id, f.attributes
+             from data_keys d
+             join unnest($1::text[], $2::text[]) as want(org, inq) on d.organization_id = want.org and d.inquiry_id = want.inq
+             left join encrypted_fields f on f.organization_id = d.organization_id and f.inquiry_id = d.inquiry_id`,
+          [items.map((i) => i.organizationId), items.map((i) => i.inquiryId)],
+        ),
     );
     for (const row of rows) {
       const attributes = (row.attributes ?? []) as PiiAttribute[];
