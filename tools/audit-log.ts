@@ -13,7 +13,8 @@
  *       cutoff go. Each organization concerned gets an operator audit entry with the count.
  *   npm run audit -- export <chain> <file>
  *       writes the chain's signed checkpoints and entries as JSON lines, for the standalone verifier
- *       (tools/verify-audit-export.ts), which needs no database and no Veil server.
+ *       (tools/verify-audit-export.ts), which needs no database and no Veil server. Audited first
+ *       (`audit.chain.exported` in the operator chain, visible to the chain's organization).
  *   npm run audit -- dead-letters [--resolve --reason "<why>"]
  *       audit events the log's consumer dead-lettered (malformed, or refused for good): the service is
  *       not ready while any is unresolved. Lists them; with --resolve, marks them resolved (once each
@@ -70,7 +71,32 @@ async function main(): Promise<number> {
   }
 }
 
+/** Who runs an operator command, as the audit log names them. */
+function operatorId(): string {
+  return `op_${userInfo().username}@${hostname()}`.replace(/[^A-Za-z0-9_.:-]/g, '_').slice(0, 128);
+}
+
 async function exportChain(dataSource: DataSource, chain: string, file: string): Promise<number> {
+  // Audited before a byte is written (an export that cannot be audited does not happen), in the
+  // operator chain, visible to the organization whose chain it is.
+  const organizationId = chain.startsWith('org:') ? chain.slice('org:'.length) : OPERATOR_CHAIN_OWNER;
+  await dataSource.transaction((tx) =>
+    new OutboxWriter('audit-log').enqueue(
+      tx,
+      AuditEvent,
+      {
+        organizationId,
+        data: {
+          action: 'audit.chain.exported',
+          actor: { type: 'operator', id: operatorId() },
+          outcome: 'allowed',
+          targets: { resourceIds: [chain] },
+          purpose: 'export of the chain for the standalone verifier',
+        },
+      },
+      { ordered: false },
+    ),
+  );
   const out = createWriteStream(file);
   const write = (value: unknown) =>
     new Promise<void>((resolve, reject) =>
@@ -112,7 +138,7 @@ async function prune(args: string[]): Promise<number> {
     poolSize: 1,
   });
   await dataSource.initialize();
-  const operator = `op_${userInfo().username}@${hostname()}`.replace(/[^A-Za-z0-9_.:-]/g, '_').slice(0, 128);
+  const operator = operatorId();
   const cutoff = new Date(Date.now() - days * 86_400_000).toISOString();
   try {
     const pruned = await dataSource.transaction(async (tx) => {
@@ -173,7 +199,7 @@ async function deadLetters(args: string[]): Promise<number> {
   }
   loadInfraEnv();
   const { dataSource, close } = await openAuditLog('veil-audit-dead-letters');
-  const operator = `op_${userInfo().username}@${hostname()}`.replace(/[^A-Za-z0-9_.:-]/g, '_').slice(0, 128);
+  const operator = operatorId();
   try {
     const open = (await dataSource.query(
       `select consumer_group, topic, partition, "offset", error_code, dead_lettered_at

@@ -417,6 +417,16 @@ describe('audit log', () => {
     );
     const honest = join(dir, 'honest.jsonl');
     await exportChain(chainOf(orgs[0]!), honest);
+    // an operator's export is itself audited, in the operator chain, visible to the organization
+    await expectEventually(async () => {
+      const [logged] = await adminQuery<{ n: number }>(
+        `select count(*)::int as n from audit_log.entries
+          where chain_id = 'operator' and organization_id = $1 and action = 'audit.chain.exported'
+            and actor_type = 'operator'`,
+        [orgs[0]],
+      );
+      expect(logged!.n).toBe(1);
+    });
     const ok = standaloneVerify(publicKeyFile, chainOf(orgs[0]!), honest);
     expect(ok.stdout).toContain(`verified: ${chainOf(orgs[0]!)}: 300 entries`);
     expect(ok.status).toBe(0);
