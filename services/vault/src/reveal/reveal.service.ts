@@ -9,7 +9,7 @@ import {
   type VaultRevealRequest,
 } from '@veil/contracts';
 import { decryptField, IntegrityError, KmsUnavailableError, unwrapDataKey } from '@veil/platform/crypto';
-import { inTenantTransaction, queryRows } from '@veil/platform/database';
+import { queryRows } from '@veil/platform/database';
 import { OutboxWriter } from '@veil/platform/kafka';
 import { MetricsService } from '@veil/platform/observability';
 import { ApiError } from '@veil/platform/service';
@@ -145,22 +145,12 @@ export class RevealService {
       3,
     );
     const pairs = requests.flatMap((r) => r.inquiryIds.map((id) => [r.organizationId, id] as const));
-    // Row-level security confines the read to the organizations of the batch.
-    return inTenantTransaction(
+    // reveal_rows (vault migration TenantRows) confines the read to the batch's organizations by
+    // row-level security, in this same statement.
+    return queryRows<Row>(
       this.dataSource,
-      requests.map((r) => r.organizationId),
-      (tx) =>
-        queryRows<Row>(
-          tx,
-          `with audit as (${audit.sql}),
-            wanted as (select distinct * from unnest($1::text[], $2::text[]) as w(organization_id, inquiry_id))
-       select d.organization_id, d.inquiry_id, d.data_key_version, d.kek_version, d.wrapped_key, f.bundle,
-              f.data_key_version as fields_key_version
-         from wanted w
-         join data_keys d on d.organization_id = w.organization_id and d.inquiry_id = w.inquiry_id
-         left join encrypted_fields f on f.organization_id = d.organization_id and f.inquiry_id = d.inquiry_id`,
-          [pairs.map((p) => p[0]), pairs.map((p) => p[1]), ...audit.params],
-        ),
+      `with audit as (${audit.sql}) select * from reveal_rows($1::text[], $2::text[])`,
+      [pairs.map((p) => p[0]), pairs.map((p) => p[1]), ...audit.params],
     );
   }
 
