@@ -22,11 +22,13 @@ import { randomBytes } from 'node:crypto';
 import {
   AuditEvent,
   type AuditEventV1,
+  AuditLogApi,
   canonicalJson,
   checkInclusionProof,
   createEvent,
   decodeEvent,
   OPERATOR_CHAIN,
+  type RequestOf,
 } from '@veil/contracts';
 import { loadInfraEnv } from '@veil/platform/config';
 import { createKafkaClient, EventPublisher, OutboxWriter, toMessage } from '@veil/platform/kafka';
@@ -397,15 +399,17 @@ async function main(): Promise<void> {
     [chain, Array.from({ length: Math.min(PROOFS, 1_000) }, () => Math.floor(Math.random() * treeSize))],
   )) as { event_id: string }[];
   const overHttp: number[] = [];
+  const { entryProof } = AuditLogApi.operations;
   for (const { event_id: eventId } of sample) {
     const t = performance.now();
-    const res = await fetch(`${service.baseUrl}/internal/v1/audit-log/entries/proof`, {
+    const request: RequestOf<typeof entryProof> = { organizationId: chain.slice(4), eventId };
+    const res = await fetch(`${service.baseUrl}${entryProof.path}`, {
       method: 'POST',
       headers: {
         authorization: `Bearer ${service.env.AUDIT_LOG_INTERNAL_TOKEN}`,
         'content-type': 'application/json',
       },
-      body: JSON.stringify({ organizationId: chain.slice(4), eventId }),
+      body: JSON.stringify(request),
     });
     await res.json();
     if (res.status !== 200) throw new Error(`proof over HTTP answered ${res.status}`);

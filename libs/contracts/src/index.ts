@@ -14,3 +14,5 @@ export * from './catalog';
 export * from './audit-log';
 export * from './internal/internal-api';
 export * from './internal/vault-api';
+export * from './internal/audit-log-api';
+export * from './internal/catalog';

@@ -3,6 +3,7 @@ export * from './checker';
 export * from './database';
 export * from './eventually';
 export * from './ids';
+export * from './internal-api-drift';
 export * from './kafka';
 export * from './private-postgres';
 export * from './process';

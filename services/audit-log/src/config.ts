@@ -3,7 +3,7 @@ import { z } from 'zod';
 
 export const AuditLogConfigSchema = baseConfigSchema.extend(kmsConfigSchema.shape).extend({
   PORT: httpPort(3005),
-  /** Bearer token the customer API presents on the internal query routes. */
+  /** The customer API's credential (caller `api` of AuditLogApi) for the internal routes. */
   AUDIT_LOG_INTERNAL_TOKEN: serviceToken(),
   DATABASE_SCHEMA: baseConfigSchema.shape.DATABASE_SCHEMA.default('audit_log'),
   /** The KMS asymmetric key (ECC_NIST_P256, SIGN_VERIFY) that signs checkpoints. */

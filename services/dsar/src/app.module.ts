@@ -3,7 +3,7 @@ import { serviceModules } from '@veil/platform/service';
 
 import type { DsarConfig } from './config';
 
-/** Data-subject access and erasure requests: finds the subject's inquiries, assembles exports, orchestrates erasure. */
+/** A skeleton (health endpoints only). Planned: data-subject access and erasure requests. */
 @Module({})
 export class AppModule {
   static register(config: DsarConfig): DynamicModule {

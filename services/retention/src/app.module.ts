@@ -3,7 +3,7 @@ import { serviceModules } from '@veil/platform/service';
 
 import type { RetentionConfig } from './config';
 
-/** Per-organization retention policies and legal holds; schedules redactions and tracks them to completion. */
+/** A skeleton (health endpoints only). Planned: retention policies, legal holds, scheduled redactions. */
 @Module({})
 export class AppModule {
   static register(config: RetentionConfig): DynamicModule {

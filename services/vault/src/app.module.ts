@@ -6,7 +6,7 @@ import type { VaultConfig } from './config';
 import { InternalModule } from './internal/internal.module';
 import { VAULT_MIGRATIONS } from './migrations';
 
-/** The only holder of PII and data keys: encrypts, reveals (audited), redacts by crypto-shredding, rotates keys. */
+/** The only holder of PII and data keys: encrypts, reveals and looks up (audited), rotates keys. No redaction yet. */
 @Module({})
 export class AppModule {
   static register(config: VaultConfig): DynamicModule {

@@ -7,7 +7,7 @@ import { InquiryId, OpaqueId, SubjectRef } from '../ids';
 export const AuditEventsTopic = defineTopic({
   name: 'audit.events',
   description:
-    "Every access and change, from every service's outbox, to the tamper-evident audit log. No PII.",
+    'Audit events from the outboxes of the vault, the api and the audit log, to the tamper-evident audit log. No PII.',
   partitions: 6,
   retentionMs: retention.days(30),
   cleanupPolicy: 'delete',

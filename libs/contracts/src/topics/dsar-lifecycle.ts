@@ -6,7 +6,7 @@ import { OpaqueId, SubjectRef, Timestamp } from '../ids';
 export const DsarLifecycleTopic = defineTopic({
   name: 'dsar.lifecycle',
   description:
-    'Data-subject request lifecycle: opened, completed, failed. Subjects appear only as keyed HMACs.',
+    'Reserved for the DSAR work: request lifecycle, subjects only as keyed HMACs. Nothing publishes or consumes it yet.',
   partitions: 3,
   retentionMs: retention.days(30),
   cleanupPolicy: 'delete',
@@ -32,7 +32,8 @@ export const DsarLifecycle = defineEvent<DsarLifecycleV1>({
   topic: DsarLifecycleTopic,
   eventType: 'dsar.lifecycle',
   eventVersion: 1,
-  description: 'A data-subject request changed state.',
+  description:
+    'Defined for the DSAR work (a data-subject request changed state); nothing publishes or consumes it yet.',
   data: DsarLifecycleV1,
   key: (data) => data.dsarId,
   example: {

@@ -9,7 +9,7 @@ export const RedactionReason = z.enum(['api_request', 'retention_policy', 'dsar_
 export const PiiRedactionRequestedTopic = defineTopic({
   name: 'pii.redaction.requested',
   description:
-    'Requests to redact an inquiry or every inquiry of a subject, from the API, retention or DSAR.',
+    'Reserved for the redaction work: requests to redact an inquiry or a subject. Nothing publishes or consumes it yet.',
   partitions: 6,
   retentionMs: retention.days(30),
   cleanupPolicy: 'delete',
@@ -34,7 +34,7 @@ export const PiiRedactionRequested = defineEvent<PiiRedactionRequestedV1>({
   eventType: 'pii.redaction.requested',
   eventVersion: 1,
   description:
-    'Someone asked for a permanent redaction. The vault crypto-shreds and answers with `pii.redacted`.',
+    'Defined for the redaction work (a permanent redaction asked for by the API, retention or a DSAR); nothing publishes or consumes it yet, and the vault does not redact.',
   data: PiiRedactionRequestedV1,
   key: (data, organizationId) =>
     data.target.kind === 'inquiry' ? data.target.inquiryId : `${organizationId}:${data.target.subjectRef}`,
@@ -52,7 +52,7 @@ export const PiiRedactionRequested = defineEvent<PiiRedactionRequestedV1>({
 export const PiiRedactedTopic = defineTopic({
   name: 'pii.redacted',
   description:
-    'The redaction ledger: one record per redacted inquiry, kept forever (compacted by inquiry) so any replay sees it.',
+    'Reserved for the redaction ledger (one record per redacted inquiry, compacted, kept forever). Nothing publishes or consumes it yet.',
   partitions: 6,
   retentionMs: retention.forever,
   cleanupPolicy: 'compact',
@@ -76,7 +76,7 @@ export const PiiRedacted = defineEvent<PiiRedactedV1>({
   eventType: 'pii.redacted',
   eventVersion: 1,
   description:
-    "An inquiry's ciphertexts are deleted and its data key destroyed. Absorbing: nothing brings them back.",
+    "Defined for the redaction work (an inquiry's ciphertexts deleted and its data key destroyed, for good); nothing publishes or consumes it yet.",
   data: PiiRedactedV1,
   key: (data) => data.inquiryId,
   example: {

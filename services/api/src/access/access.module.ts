@@ -18,7 +18,7 @@ import {
 } from '@veil/platform/auth';
 import { HealthRegistry } from '@veil/platform/observability';
 
-import { ApiAudit } from '../audit/api-audit';
+import { AuditEventWriter } from '../audit-events/audit-event-writer';
 import { API_CONFIG, type ApiConfig } from '../config';
 import { IdempotencyInterceptor } from '../http/idempotency.interceptor';
 import { VaultClient } from '../vault-client/vault-client';
@@ -60,7 +60,7 @@ export class AccessModule {
       providers: [
         { provide: API_CONFIG, useValue: config },
         { provide: RATE_LIMIT_OPTIONS, useValue: { perSecond: config.API_RATE_LIMIT_PER_SECOND } },
-        { provide: DENIAL_AUDITOR, useExisting: ApiAudit },
+        { provide: DENIAL_AUDITOR, useExisting: AuditEventWriter },
         {
           provide: ACCESS_GRANT_MINTER,
           useValue: { key: grantKey(config.VAULT_GRANT_KEY), ttlMs: config.VAULT_GRANT_TTL_MS },
@@ -71,7 +71,7 @@ export class AccessModule {
           useFactory: (source: AccessRepository) => new ApiKeyRegistry(source, config.API_KEY_REFRESH_MS),
         },
         AccessRepository,
-        ApiAudit,
+        AuditEventWriter,
         ApiKeyGuard,
         IdempotencyInterceptor,
         KeyRegistryLifecycle,
@@ -85,7 +85,7 @@ export class AccessModule {
         RATE_LIMIT_OPTIONS,
         DENIAL_AUDITOR,
         AccessRepository,
-        ApiAudit,
+        AuditEventWriter,
         ApiKeyGuard,
         ApiKeyRegistry,
         IdempotencyInterceptor,

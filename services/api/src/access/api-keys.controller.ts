@@ -3,7 +3,7 @@ import { ApiKeyRegistry, CurrentPrincipal, type Principal } from '@veil/platform
 import { ApiError, requestIdOf } from '@veil/platform/service';
 import type { Request } from 'express';
 
-import { ApiAudit } from '../audit/api-audit';
+import { AuditEventWriter } from '../audit-events/audit-event-writer';
 import { LATEST_EXPIRY } from '../http/api-schemas';
 import { Endpoint, input } from '../http/endpoint';
 import { ROUTES } from '../http/routes';
@@ -26,7 +26,7 @@ export class ApiKeysController {
   constructor(
     private readonly access: AccessRepository,
     private readonly tenants: TenantDb,
-    private readonly audit: ApiAudit,
+    private readonly audit: AuditEventWriter,
     private readonly registry: ApiKeyRegistry,
   ) {}
 
@@ -65,7 +65,7 @@ export class ApiKeysController {
         ...(body.expiresAt ? { expiresAt: new Date(body.expiresAt) } : {}),
         createdBy: principal.keyId,
       });
-      await this.audit.record(tx, principal, {
+      await this.audit.emit(tx, principal, {
         action: 'api_key.created',
         outcome: 'allowed',
         targets: { resourceIds: [key.keyId] },
@@ -84,7 +84,7 @@ export class ApiKeysController {
     const revoked = await this.tenants.forOrganization(principal.organizationId, async (tx) => {
       const key = await this.access.revokeKey(tx, principal.organizationId, params.keyId);
       if (!key) return undefined;
-      await this.audit.record(tx, principal, {
+      await this.audit.emit(tx, principal, {
         action: 'api_key.revoked',
         outcome: 'allowed',
         targets: { resourceIds: [key.keyId] },

@@ -3,7 +3,7 @@ import { CurrentPrincipal, type Principal } from '@veil/platform/auth';
 import { ApiError, requestIdOf } from '@veil/platform/service';
 import type { Request } from 'express';
 
-import { ApiAudit } from '../audit/api-audit';
+import { AuditEventWriter } from '../audit-events/audit-event-writer';
 import { Endpoint, input } from '../http/endpoint';
 import { ROUTES } from '../http/routes';
 import { AccessRepository } from './access.repository';
@@ -14,7 +14,7 @@ export class OrganizationController {
   constructor(
     private readonly access: AccessRepository,
     private readonly tenants: TenantDb,
-    private readonly audit: ApiAudit,
+    private readonly audit: AuditEventWriter,
   ) {}
 
   @Endpoint(ROUTES.getOrganization)
@@ -46,7 +46,7 @@ export class OrganizationController {
     const requestId = requestIdOf(req);
     await this.tenants.forOrganization(principal.organizationId, async (tx) => {
       const before = await this.access.setEnabledAttributes(tx, principal.organizationId, attributes);
-      await this.audit.record(tx, principal, {
+      await this.audit.emit(tx, principal, {
         action: 'org.enabled_attributes.changed',
         outcome: 'allowed',
         targets: { attributes },

@@ -3,10 +3,14 @@ import { Timestamp } from '@veil/contracts';
 import { CurrentPrincipal, type Principal } from '@veil/platform/auth';
 import { ApiError } from '@veil/platform/service';
 import type { Request, Response } from 'express';
+import type { z } from 'zod';
 
+import type * as S from '../http/api-schemas';
 import { Endpoint, input } from '../http/endpoint';
 import { ROUTES } from '../http/routes';
-import { type AuditEntry, AuditLogClient } from './audit-log.client';
+import { AuditLogClient } from './audit-log.client';
+
+type AuditEntry = z.infer<typeof S.AuditEntry>;
 
 const EXPORT_PAGE = 5_000;
 /** The chains a cursor can name: the operator chain or an organization's (`org:<organization id>`). */

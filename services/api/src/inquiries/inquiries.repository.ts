@@ -83,8 +83,8 @@ export class InquiriesRepository {
     );
   }
 
-  /** From the consumer (system context): idempotent per inquiry. */
-  async record(
+  /** From `inquiry.recorded` (consumer, system context): inserts missing rows, idempotent per inquiry. */
+  async insertFromRecorded(
     tx: EntityManager,
     rows: { organizationId: string; data: InquiryRecordedV1 }[],
   ): Promise<void> {

@@ -19,7 +19,7 @@ export class InquiryRecordedConsumer implements BatchHandler<InquiryRecordedV1> 
     return this.tenants.forOrganizations(
       events.map((e) => e.event.organizationId),
       (m) =>
-        this.inquiries.record(
+        this.inquiries.insertFromRecorded(
           m,
           events.map((e) => ({ organizationId: e.event.organizationId, data: e.event.data })),
         ),

@@ -1,5 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
+  type RequestOf,
+  type ResponseOf,
   type RevealedInquiry,
   type RevealFailureCode,
   type RevealOutcome,
@@ -23,6 +25,9 @@ export interface RevealRequest {
   requestId: string;
 }
 
+type Ops = typeof VaultApi.operations;
+/** The vault operations the api is a caller of. */
+type Operation = Ops['lookup' | 'reveal' | 'revealBatch'];
 const { lookup, revealBatch } = VaultApi.operations;
 
 /**
@@ -36,8 +41,7 @@ export class VaultClient {
 
   constructor(@Inject(API_CONFIG) private readonly config: ApiConfig) {
     this.reveals = new BatchingQueue(
-      async (requests) =>
-        (await this.call<{ results: RevealOutcome[] }>(revealBatch.path, { requests })).results,
+      async (requests) => (await this.call(revealBatch, { requests })).results,
       { maxInFlight: config.VAULT_REVEAL_MAX_IN_FLIGHT, maxBatch: config.VAULT_REVEAL_MAX_BATCH },
     );
   }
@@ -55,7 +59,7 @@ export class VaultClient {
   }
 
   async lookupByReferenceId(principal: Principal, referenceId: string, requestId: string): Promise<string[]> {
-    const body = await this.call<{ inquiryIds: string[] }>(lookup.path, {
+    const body = await this.call(lookup, {
       organizationId: principal.organizationId,
       kind: 'referenceId',
       value: referenceId,
@@ -66,12 +70,12 @@ export class VaultClient {
     return body.inquiryIds;
   }
 
-  private async call<T>(path: string, body: unknown): Promise<T> {
+  private async call<O extends Operation>(operation: O, body: RequestOf<O>): Promise<ResponseOf<O>> {
     let answer;
     try {
-      answer = await postInternal<T & { code?: string }>(
+      answer = await postInternal<ResponseOf<O> & { code?: string }>(
         this.config.VAULT_URL,
-        path,
+        operation.path,
         this.config.VAULT_TOKEN,
         body,
         this.config.VAULT_TIMEOUT_MS,

@@ -1,6 +1,7 @@
 import { Body, Controller, type DynamicModule, Get, HttpCode, Module, Post, UseGuards } from '@nestjs/common';
+import { AuditLogApi, type AuditLogPublicKey } from '@veil/contracts';
 import { KMSClient } from '@veil/platform/crypto';
-import { SERVICE_TOKEN, ServiceTokenGuard } from '@veil/platform/service';
+import { CALLER_TOKENS, CallerGuard, ServesOperation } from '@veil/platform/service';
 
 import { CheckpointSigner } from '../checkpoints/checkpoint-signer';
 import { Checkpointer } from '../checkpoints/checkpointer.service';
@@ -11,31 +12,26 @@ import { ProofService } from '../query/proof.service';
 import { AuditEventsConsumer } from './audit-events.consumer';
 import { MerkleLogRepository } from './merkle-log.repository';
 
-interface PublicKey {
-  keyId: string;
-  algorithm: 'ECDSA_SHA_256';
-  publicKeyPem: string;
-}
-
 /** The checkpoint signing key's public half: what an external verifier needs besides an export. */
 @Controller('v1/audit-log')
 class PublicKeyController {
   constructor(private readonly signer: CheckpointSigner) {}
 
   @Get('public-key')
-  async publicKey(): Promise<PublicKey> {
+  async publicKey(): Promise<AuditLogPublicKey> {
     const { keyId, pem } = await this.signer.publicKeyPem();
     return { keyId, algorithm: 'ECDSA_SHA_256', publicKeyPem: pem };
   }
 }
 
-/** The same, for the customer API (internal calls are POSTs with the service token). */
-@Controller('internal/v1/audit-log')
-@UseGuards(ServiceTokenGuard)
+/** The same, for the customer API (internal calls are POSTs with the caller's credential). */
+@Controller()
+@UseGuards(CallerGuard)
 class InternalPublicKeyController extends PublicKeyController {
-  @Post('public-key')
+  @Post(AuditLogApi.operations.publicKey.path)
+  @ServesOperation(AuditLogApi.operations.publicKey)
   @HttpCode(200)
-  override publicKey(@Body() _body?: unknown): Promise<PublicKey> {
+  override publicKey(@Body() _body?: unknown): Promise<AuditLogPublicKey> {
     return super.publicKey();
   }
 }
@@ -48,7 +44,7 @@ export class LogModule {
       controllers: [PublicKeyController, InternalPublicKeyController, AuditLogInternalController],
       providers: [
         { provide: AUDIT_LOG_CONFIG, useValue: config },
-        { provide: SERVICE_TOKEN, useValue: config.AUDIT_LOG_INTERNAL_TOKEN },
+        { provide: CALLER_TOKENS, useValue: { api: config.AUDIT_LOG_INTERNAL_TOKEN } },
         {
           provide: CheckpointSigner,
           inject: [KMSClient],

@@ -1,8 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import type { AuditLogEntry } from '@veil/contracts';
+import type {
+  AuditLogEntry,
+  AuditLogExportedEntry,
+  AuditLogFoundEntry,
+  AuditLogSearchRequest,
+} from '@veil/contracts';
 import { DataSource } from 'typeorm';
-
-import type { SearchRequest } from './internal-api';
 
 interface EntryRow {
   chain_id: string;
@@ -13,22 +16,7 @@ interface EntryRow {
   leaf_hash: Buffer;
 }
 
-/** One logged entry as the query API returns it: the event's fields plus the exact logged bytes. */
-export interface FoundEntry extends Omit<AuditLogEntry, 'v' | 'event'> {
-  appendedAt: string;
-  action: string;
-  actor: AuditLogEntry['event']['actor'];
-  outcome: AuditLogEntry['event']['outcome'];
-  targets: AuditLogEntry['event']['targets'];
-  purpose?: string;
-  change?: AuditLogEntry['event']['change'];
-  requestId?: string;
-  /** The canonical entry, byte for byte as hashed: leaf hash = SHA-256(0x00 ‖ entry). */
-  entry: string;
-  leafHash: string;
-}
-
-function toFound(row: EntryRow): FoundEntry {
+function toFound(row: EntryRow): AuditLogFoundEntry {
   const logged = JSON.parse(row.entry) as AuditLogEntry;
   const { event } = logged;
   return {
@@ -57,7 +45,7 @@ export class AuditQueryRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /** Entries about the organization, newest first, continuing after `after`. */
-  async search(request: SearchRequest): Promise<FoundEntry[]> {
+  async search(request: AuditLogSearchRequest): Promise<AuditLogFoundEntry[]> {
     const f = request.filters;
     const rows = (await this.dataSource.query(
       `select chain_id, seq, occurred_at, appended_at, entry, leaf_hash from entries
@@ -93,7 +81,7 @@ export class AuditQueryRepository {
   }
 
   /** One entry by event id, if it is about the organization. */
-  async byEventId(organizationId: string, eventId: string): Promise<FoundEntry | undefined> {
+  async byEventId(organizationId: string, eventId: string): Promise<AuditLogFoundEntry | undefined> {
     const [row] = (await this.dataSource.query(
       `select chain_id, seq, occurred_at, appended_at, entry, leaf_hash from entries
         where event_id = $1 and organization_id = $2 and entry is not null`,
@@ -107,7 +95,7 @@ export class AuditQueryRepository {
    * hash the log recorded (so a verifier can name an entry edited in place), or for an entry past
    * retention its position and leaf hash only (what verification still needs).
    */
-  async chainEntries(chain: string, afterSeq: number, limit: number): Promise<ExportedEntry[]> {
+  async chainEntries(chain: string, afterSeq: number, limit: number): Promise<AuditLogExportedEntry[]> {
     const rows = (await this.dataSource.query(
       `select seq, entry, encode(leaf_hash, 'hex') as leaf_hash
          from entries where chain_id = $1 and seq > $2 order by seq limit $3`,
@@ -120,5 +108,3 @@ export class AuditQueryRepository {
     );
   }
 }
-
-export type ExportedEntry = { seq: number; entry?: string; leafHash: string };

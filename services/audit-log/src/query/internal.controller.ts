@@ -1,29 +1,23 @@
 import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
-import { type Checkpoint, type ConsistencyProof, type InclusionProof, OPERATOR_CHAIN } from '@veil/contracts';
-import { ApiError, parseBody, ServiceTokenGuard } from '@veil/platform/service';
+import { AuditLogApi, OPERATOR_CHAIN, type ResponseOf } from '@veil/contracts';
+import { ApiError, CallerGuard, parseBody, ServesOperation } from '@veil/platform/service';
 import { DataSource } from 'typeorm';
 
 import { CheckpointStore } from '../checkpoints/checkpoint-store';
-import { AuditQueryRepository, type ExportedEntry, type FoundEntry } from './audit-query.repository';
-import {
-  ChainEntriesRequest,
-  CheckpointsRequest,
-  ConsistencyRequest,
-  EntryProofRequest,
-  SearchRequest,
-} from './internal-api';
+import { AuditQueryRepository } from './audit-query.repository';
 import { ProofService } from './proof.service';
 
-type WithProof = FoundEntry & { proof?: InclusionProof | null };
+type Ops = typeof AuditLogApi.operations;
+const { search, entryProof, checkpoints, consistency, chainEntries } = AuditLogApi.operations;
 
 /** The chain an organization asks for: its own, or the shared operator chain. */
 function chainOf(organizationId: string, which: 'org' | 'operator'): string {
   return which === 'operator' ? OPERATOR_CHAIN : `org:${organizationId}`;
 }
 
-/** Queries and proofs for the customer API; authenticated with the internal token. */
-@Controller('internal/v1/audit-log')
-@UseGuards(ServiceTokenGuard)
+/** Queries and proofs for the customer API (the contract: `AuditLogApi` in libs/contracts). */
+@Controller()
+@UseGuards(CallerGuard)
 export class AuditLogInternalController {
   private readonly checkpoints: CheckpointStore;
 
@@ -35,10 +29,11 @@ export class AuditLogInternalController {
     this.checkpoints = new CheckpointStore(dataSource);
   }
 
-  @Post('entries/search')
+  @Post(search.path)
+  @ServesOperation(search)
   @HttpCode(200)
-  async search(@Body() body: unknown): Promise<{ entries: WithProof[] }> {
-    const request = parseBody(SearchRequest, body);
+  async search(@Body() body: unknown): Promise<ResponseOf<Ops['search']>> {
+    const request = parseBody(search.request, body);
     const found = await this.entries.search(request);
     if (!request.includeProof) return { entries: found };
     // each entry is proven against its chain's newest checkpoint; null while none covers it yet
@@ -62,35 +57,39 @@ export class AuditLogInternalController {
     };
   }
 
-  @Post('entries/proof')
+  @Post(entryProof.path)
+  @ServesOperation(entryProof)
   @HttpCode(200)
-  async entryProof(@Body() body: unknown): Promise<{ entry: FoundEntry; proof: InclusionProof }> {
-    const request = parseBody(EntryProofRequest, body);
+  async entryProof(@Body() body: unknown): Promise<ResponseOf<Ops['entryProof']>> {
+    const request = parseBody(entryProof.request, body);
     const entry = await this.entries.byEventId(request.organizationId, request.eventId);
     if (!entry) throw ApiError.notFound('no such audit entry');
     return { entry, proof: await this.proofs.inclusion(entry.chain, entry.seq, request.treeSize) };
   }
 
-  @Post('checkpoints')
+  @Post(checkpoints.path)
+  @ServesOperation(checkpoints)
   @HttpCode(200)
-  async listCheckpoints(@Body() body: unknown): Promise<{ checkpoints: Checkpoint[] }> {
-    const request = parseBody(CheckpointsRequest, body);
+  async listCheckpoints(@Body() body: unknown): Promise<ResponseOf<Ops['checkpoints']>> {
+    const request = parseBody(checkpoints.request, body);
     return {
       checkpoints: await this.checkpoints.list(chainOf(request.organizationId, request.chain), request),
     };
   }
 
-  @Post('consistency')
+  @Post(consistency.path)
+  @ServesOperation(consistency)
   @HttpCode(200)
-  async consistency(@Body() body: unknown): Promise<ConsistencyProof> {
-    const request = parseBody(ConsistencyRequest, body);
+  async consistency(@Body() body: unknown): Promise<ResponseOf<Ops['consistency']>> {
+    const request = parseBody(consistency.request, body);
     return this.proofs.consistency(chainOf(request.organizationId, request.chain), request.from, request.to);
   }
 
-  @Post('chain-entries')
+  @Post(chainEntries.path)
+  @ServesOperation(chainEntries)
   @HttpCode(200)
-  async chainEntries(@Body() body: unknown): Promise<{ entries: ExportedEntry[] }> {
-    const request = parseBody(ChainEntriesRequest, body);
+  async chainEntries(@Body() body: unknown): Promise<ResponseOf<Ops['chainEntries']>> {
+    const request = parseBody(chainEntries.request, body);
     return {
       entries: await this.entries.chainEntries(
         chainOf(request.organizationId, 'org'),

@@ -18,7 +18,7 @@ export class InquiryCreatedConsumer implements BatchHandler<InquiryCreatedV1> {
   constructor(private readonly intake: InquiryIntakeService) {}
 
   handle(events: ConsumedEvent<InquiryCreatedV1>[], tx: EntityManager): Promise<void> {
-    return this.intake.record(
+    return this.intake.vaultAndRecord(
       events.map((e) => e.event),
       tx,
     );

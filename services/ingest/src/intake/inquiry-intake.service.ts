@@ -31,7 +31,7 @@ export class InquiryIntakeService {
     private readonly outbox: OutboxWriter,
   ) {}
 
-  async record(events: EventEnvelope<InquiryCreatedV1>[], tx: EntityManager): Promise<void> {
+  async vaultAndRecord(events: EventEnvelope<InquiryCreatedV1>[], tx: EntityManager): Promise<void> {
     const firstPerInquiry = new Map<string, EventEnvelope<InquiryCreatedV1>>();
     for (const e of events) {
       const k = key(e.organizationId, e.data.inquiryId);

@@ -16,6 +16,11 @@ const OPERATION = Symbol('veil:internal-operation');
 export const ServesOperation = (operation: InternalOperation): MethodDecorator =>
   SetMetadata(OPERATION, operation);
 
+/** The operation a handler serves, as the guard reads it (tests hold controllers to their contract). */
+export function servedOperation(handler: (...args: never[]) => unknown): InternalOperation | undefined {
+  return new Reflector().get<InternalOperation | undefined>(OPERATION, handler);
+}
+
 export type CallerRequest = Request & { caller?: string };
 
 function digest(value: string): Buffer {

@@ -5,17 +5,18 @@ import { OutboxWriter } from '@veil/platform/kafka';
 import { DataSource, type EntityManager } from 'typeorm';
 
 /**
- * Audit events of the customer API, written to its outbox in the caller's transaction (so an
- * access or change that cannot be recorded does not happen). Reveals are audited by the vault.
+ * Writes the customer API's own audit events to its outbox, in the caller's transaction (so an
+ * access or change that cannot be audited does not happen). Reveals are audited by the vault.
+ * Reading the audit log is `../audit-log` (a client of the audit-log service).
  */
 @Injectable()
-export class ApiAudit implements DenialAuditor {
+export class AuditEventWriter implements DenialAuditor {
   constructor(
     private readonly dataSource: DataSource,
     private readonly outbox: OutboxWriter,
   ) {}
 
-  async record(tx: EntityManager, principal: Principal, event: Omit<AuditEventV1, 'actor'>): Promise<void> {
+  async emit(tx: EntityManager, principal: Principal, event: Omit<AuditEventV1, 'actor'>): Promise<void> {
     await this.outbox.enqueue(
       tx,
       AuditEvent,
@@ -31,7 +32,7 @@ export class ApiAudit implements DenialAuditor {
   /** Every 403: who tried what, and which scope was missing. */
   async denied(principal: Principal, route: string, missing: Scope[], requestId: string): Promise<void> {
     await this.dataSource.transaction((tx) =>
-      this.record(tx, principal, {
+      this.emit(tx, principal, {
         action: 'access.denied',
         outcome: 'denied',
         targets: { resourceIds: [] },
