@@ -17,6 +17,7 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { AccessRepository } from '@veil/api/admin';
 import { createEvent, InquiryCreated, type InquiryCreatedV1 } from '@veil/contracts';
 import { ApiKeyRegistry, type ApiKeyRecord, issueApiKey, SCOPES } from '@veil/platform/auth';
 import { loadInfraEnv } from '@veil/platform/config';
@@ -24,11 +25,10 @@ import { createServiceDataSource } from '@veil/platform/database';
 import { Client } from 'pg';
 import { createKafkaClient, EventPublisher, toMessage } from '@veil/platform/kafka';
 import { JsonLogger } from '@veil/platform/logging';
-import { serviceEntry, serviceEnvironment } from '@veil/platform/service';
+import { serviceEntry, serviceEnvironment } from '@veil/service-catalog';
 import { adminQuery, expectEventually, freePort, ServiceProcess } from '@veil/testing';
 import type { DataSource } from 'typeorm';
 
-import { AccessRepository } from '../services/api/src/access/access.repository';
 import {
   cpuSecondsByComponent,
   median,

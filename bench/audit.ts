@@ -20,6 +20,15 @@
 import { randomBytes } from 'node:crypto';
 
 import {
+  type AuditLogConfig,
+  Checkpointer,
+  CheckpointSigner,
+  LogVerifier,
+  MerkleLogRepository,
+  openAuditLog,
+  ProofService,
+} from '@veil/audit-log/operator';
+import {
   AuditEvent,
   type AuditEventV1,
   AuditLogApi,
@@ -37,13 +46,6 @@ import { adminQuery, freePort, ServiceProcess } from '@veil/testing';
 import type { Kafka } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 
-import { CheckpointSigner } from '../services/audit-log/src/checkpoints/checkpoint-signer';
-import { Checkpointer } from '../services/audit-log/src/checkpoints/checkpointer.service';
-import type { AuditLogConfig } from '../services/audit-log/src/config';
-import { MerkleLogRepository } from '../services/audit-log/src/log/merkle-log.repository';
-import { openAuditLog } from '../services/audit-log/src/operator-access';
-import { ProofService } from '../services/audit-log/src/query/proof.service';
-import { LogVerifier } from '../services/audit-log/src/verify/log-verifier';
 import { cpuSecondsByComponent, median, peakRssMb, percentile, writeResults } from './lib';
 
 const EVENTS = Number(process.env.BENCH_AUDIT_EVENTS ?? 200_000);

@@ -23,18 +23,19 @@
 import { createWriteStream } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 
+import {
+  AUDIT_LOG_OWNER,
+  AuditQueryRepository,
+  CheckpointStore,
+  LogVerifier,
+  openAuditLog,
+} from '@veil/audit-log/operator';
 import { AuditEvent, OPERATOR_CHAIN_OWNER } from '@veil/contracts';
 import { loadInfraEnv } from '@veil/platform/config';
 import { createServiceDataSource, serviceRole } from '@veil/platform/database';
 import { OutboxWriter } from '@veil/platform/kafka';
-import { serviceEntry } from '@veil/platform/service';
+import { serviceEntry } from '@veil/service-catalog';
 import type { DataSource } from 'typeorm';
-
-import { CheckpointStore } from '../services/audit-log/src/checkpoints/checkpoint-store';
-import { AUDIT_LOG_OWNER } from '../services/audit-log/src/migrations/append-only-owner';
-import { openAuditLog } from '../services/audit-log/src/operator-access';
-import { AuditQueryRepository } from '../services/audit-log/src/query/audit-query.repository';
-import { LogVerifier } from '../services/audit-log/src/verify/log-verifier';
 
 async function main(): Promise<number> {
   const [command, ...chains] = process.argv.slice(2);

@@ -5,10 +5,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { openApiDocument } from '@veil/api/admin';
 import { renderEventsCatalog, renderInternalApis } from '@veil/contracts';
 import { REPO_ROOT } from '@veil/platform/config';
-
-import { openApiDocument } from '../services/api/src/http/openapi';
 
 writeFileSync(join(REPO_ROOT, 'docs', 'events.md'), renderEventsCatalog());
 writeFileSync(join(REPO_ROOT, 'docs', 'internal-apis.md'), renderInternalApis());

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 
 import { loadInfraEnv } from '@veil/platform/config';
-import { SERVICE_CATALOG } from '@veil/platform/service';
+import { SERVICE_CATALOG } from '@veil/service-catalog';
 import { logDirectory, ServiceProcess } from '@veil/testing';
 
 async function main(): Promise<void> {

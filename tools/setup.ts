@@ -1,10 +1,12 @@
 /**
  * Prepares the infrastructure for Veil: the database, one schema, owner role and service role per
- * service, the services' migrations (run as each schema's owner), the audit log's append-only grants, and every topic from the contracts. Idempotent; `npm start` and `npm test`
- * run it after tools/infra.sh up. Reads KAFKA_BROKERS / DATABASE_URL (admin) from the environment
- * or from $VEIL_HOME/env.
+ * service, the services' migrations (from their manifests, run as each schema's owner), the audit
+ * log's append-only grants, and every topic from the contracts. Idempotent; `npm start` and
+ * `npm test` run it after tools/infra.sh up. Reads KAFKA_BROKERS / DATABASE_URL (admin) from the
+ * environment or from $VEIL_HOME/env.
  */
 import { Logger } from '@nestjs/common';
+import { secureAppendOnlyTables } from '@veil/audit-log/operator';
 import { TOPICS } from '@veil/contracts';
 import { loadInfraEnv } from '@veil/platform/config';
 import {
@@ -23,10 +25,7 @@ import {
   syncAcls,
 } from '@veil/platform/kafka';
 import { JsonLogger } from '@veil/platform/logging';
-import { SERVICE_CATALOG, serviceDatabasePassword } from '@veil/platform/service';
-
-import { secureAppendOnlyTables } from '../services/audit-log/src/migrations/append-only-owner';
-import { SERVICE_MIGRATIONS } from './service-migrations';
+import { SERVICE_CATALOG, serviceDatabasePassword } from '@veil/service-catalog';
 
 export async function setup(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const adminUrl = env.DATABASE_URL!;
@@ -44,7 +43,7 @@ export async function setup(env: NodeJS.ProcessEnv = process.env): Promise<void>
       schema: service.schema,
       applicationName: 'veil-setup',
       poolSize: 2, // one holds the migration lock, one migrates
-      migrations: [...MESSAGING_MIGRATIONS, ...(SERVICE_MIGRATIONS[service.name] ?? [])],
+      migrations: [...MESSAGING_MIGRATIONS, ...(service.migrations ?? [])],
     });
     await dataSource.initialize();
     try {

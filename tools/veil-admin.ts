@@ -13,14 +13,13 @@
  */
 import { hostname, userInfo } from 'node:os';
 
+import { AccessRepository } from '@veil/api/admin';
 import { AuditEvent, OrganizationId } from '@veil/contracts';
 import { SCOPES, type Scope } from '@veil/platform/auth';
 import { loadInfraEnv } from '@veil/platform/config';
 import { createServiceDataSource } from '@veil/platform/database';
 import { OutboxWriter } from '@veil/platform/kafka';
-import { serviceEntry, serviceEnvironment } from '@veil/platform/service';
-
-import { AccessRepository } from '../services/api/src/access/access.repository';
+import { serviceEntry, serviceEnvironment } from '@veil/service-catalog';
 
 function usage(): never {
   process.stderr.write(

@@ -38,7 +38,7 @@ import {
   malformedCheckpoint,
   parseHashHex,
   type Problem,
-} from '../libs/contracts/src/audit-log';
+} from '@veil/contracts/audit-log';
 
 const USAGE =
   'usage: verify-audit-export --public-key key.pem --chain <chain> [--known older.jsonl ...] [--allow-unsigned-tail] export.jsonl\n' +

@@ -17,7 +17,7 @@ import {
   leafHash,
   type NodeKey,
   rangeHash,
-} from '../../libs/contracts/src/audit-log';
+} from '@veil/contracts/audit-log';
 import { main } from '../verify-audit-export';
 
 const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });

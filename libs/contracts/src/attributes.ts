@@ -1,6 +1,6 @@
 /**
  * The PII attributes Veil knows. Each is encrypted on its own in the vault; downstream systems see
- * only the names of the attributes an inquiry has and opaque vault tokens, never the values.
+ * only the names of the attributes an inquiry has, never the values.
  * `referenceId` (the customer's own id for the person) travels at the top of `inquiry.created`
  * but is vaulted like the rest.
  */

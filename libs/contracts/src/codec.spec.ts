@@ -12,6 +12,7 @@ import {
 } from './codec';
 import { EVENT_CONTRACTS, TOPICS, contractsForTopic, effectiveRetentionMs } from './registry';
 import { InquiryCreated, InquiryCreatedTopic } from './topics/inquiry-created';
+import { InquiryRecorded, InquiryRecordedTopic } from './topics/inquiry-recorded';
 
 const intake = contractsForTopic(InquiryCreatedTopic.name);
 
@@ -215,6 +216,14 @@ describe('registry', () => {
 
   it('has examples that satisfy their own contracts', () => {
     for (const c of EVENT_CONTRACTS) expect(c.data.safeParse(c.example.data).success).toBe(true);
+  });
+
+  it('still accepts inquiry.recorded v1 records sent with the deprecated vaultTokens', () => {
+    const raw = envelope(
+      { eventType: 'inquiry.recorded', producer: 'ingest' },
+      { ...InquiryRecorded.example.data, vaultTokens: { nameFirst: 'vt_8fM2kQ1xZr4TbW9a00' } },
+    );
+    expect(decodeEvent(contractsForTopic(InquiryRecordedTopic.name), raw)).toMatchObject({ ok: true });
   });
 
   it('matches the committed docs/events.md (run `npm run docs` after changing a contract)', () => {

@@ -3,7 +3,7 @@ import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 import { REPO_ROOT } from '@veil/platform/config';
-import { type ServiceEntry, serviceEntry, serviceEnvironment } from '@veil/platform/service';
+import { serviceEntry, serviceEnvironment, type ServiceManifest } from '@veil/service-catalog';
 
 import { expectEventually } from './eventually';
 
@@ -101,7 +101,7 @@ export class ManagedProcess {
 
 /** A Veil service as a real process, configured from the infrastructure settings like `npm start` does. */
 export class ServiceProcess extends ManagedProcess {
-  readonly service: ServiceEntry;
+  readonly service: ServiceManifest;
 
   constructor(
     name: string,

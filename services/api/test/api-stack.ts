@@ -2,7 +2,7 @@ import { InquiryCreated, type InquiryCreatedV1 } from '@veil/contracts';
 import { type Scope, SCOPES } from '@veil/platform/auth';
 import { createServiceDataSource } from '@veil/platform/database';
 import { toMessage } from '@veil/platform/kafka';
-import { serviceEntry, serviceEnvironment } from '@veil/platform/service';
+import { serviceEntry, serviceEnvironment } from '@veil/service-catalog';
 import { createEvent } from '@veil/contracts';
 import {
   expectEventually,

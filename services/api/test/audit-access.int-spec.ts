@@ -36,7 +36,7 @@ const OPERATIONAL = ['GET /health/live', 'GET /health/ready'];
  */
 const VAULT_ROUTES: Record<string, 'reveal' | 'search' | null> = {
   ...Object.fromEntries(OPERATIONAL.map((r) => [r, null])),
-  'POST /internal/v1/inquiries/store': null, // takes PII in; answers tokens only
+  'POST /internal/v1/inquiries/store': null, // takes PII in; answers only whether each was created
   'POST /internal/v1/inquiries/lookup': 'search', // blind-index search: which inquiries hold a value
   'POST /internal/v1/inquiries/reveal': 'reveal',
   'POST /internal/v1/inquiries/reveal-batch': 'reveal',

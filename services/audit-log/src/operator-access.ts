@@ -1,9 +1,10 @@
 import { createKmsClient } from '@veil/platform/crypto';
 import { createServiceDataSource } from '@veil/platform/database';
-import { serviceEntry, serviceEnvironment } from '@veil/platform/service';
+import { deriveServiceEnvironment } from '@veil/platform/service';
 import type { DataSource } from 'typeorm';
 
 import { CheckpointSigner } from './checkpoints/checkpoint-signer';
+import { AUDIT_LOG_MANIFEST } from './manifest';
 
 export interface AuditLogAccess {
   dataSource: DataSource;
@@ -16,11 +17,11 @@ export interface AuditLogAccess {
  * (read and insert only) and its checkpoint signing key. Reads the infrastructure environment.
  */
 export async function openAuditLog(applicationName: string, poolSize = 2): Promise<AuditLogAccess> {
-  const entry = serviceEntry('audit-log');
-  const env = serviceEnvironment(entry, process.env);
+  // Its own database role and KMS settings: nothing of another service's, so no catalog.
+  const env = deriveServiceEnvironment(AUDIT_LOG_MANIFEST, [AUDIT_LOG_MANIFEST], process.env);
   const dataSource = createServiceDataSource({
     url: env.DATABASE_URL!,
-    schema: entry.schema,
+    schema: AUDIT_LOG_MANIFEST.schema,
     applicationName,
     poolSize,
   });

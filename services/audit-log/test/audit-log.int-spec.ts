@@ -21,7 +21,7 @@ import { createKmsClient } from '@veil/platform/crypto';
 import { createServiceDataSource } from '@veil/platform/database';
 import { toMessage } from '@veil/platform/kafka';
 import { REPO_ROOT } from '@veil/platform/config';
-import { serviceEntry, serviceEnvironment } from '@veil/platform/service';
+import { serviceEntry, serviceEnvironment } from '@veil/service-catalog';
 import {
   adminDatabaseUrl,
   adminQuery,

@@ -90,7 +90,8 @@ describe('intake: inquiry.created -> ingest -> vault -> inquiry.recorded', () =>
       expect(events).toHaveLength(20);
       return events;
     });
-    expect(Object.keys(recorded[0].data.vaultTokens).sort()).toEqual([...PII_ATTRIBUTES].sort());
+    expect(recorded[0].data.attributesProvided.sort()).toEqual([...PII_ATTRIBUTES].sort());
+    expect(recorded[0].data).not.toHaveProperty('vaultTokens'); // deprecated: no longer sent
 
     const { status, body } = await stack.reveal({
       organizationId: org,

@@ -22,7 +22,6 @@ export type VaultStoreRequest = z.infer<typeof VaultStoreRequest>;
 export const VaultedInquiry = z.strictObject({
   organizationId: OrganizationId,
   inquiryId: InquiryId,
-  tokens: z.partialRecord(z.enum(PII_ATTRIBUTES), z.string()),
   /** False when the inquiry was already in the vault (or redacted): nothing was written this time. */
   created: z.boolean(),
 });

@@ -16,27 +16,27 @@ export const InquiryRecordedTopic = defineTopic({
   consumers: ['api'],
 });
 
-export const VaultToken = z
-  .string()
-  .regex(/^vt_[A-Za-z0-9_-]{16,64}$/)
-  .describe('Opaque reference to one encrypted attribute in the vault.');
-
 export const InquiryRecordedV1 = z.strictObject({
   inquiryId: InquiryId,
   templateId: OpaqueId,
   status: InquiryStatus,
   createdAt: Timestamp,
   attributesProvided: z.array(z.enum(PII_ATTRIBUTES)),
-  vaultTokens: z.partialRecord(z.enum(PII_ATTRIBUTES), VaultToken),
+  // Still accepted because records sent before its removal stay on the topic (strict object).
+  vaultTokens: z
+    .partialRecord(z.enum(PII_ATTRIBUTES), z.string().regex(/^vt_[A-Za-z0-9_-]{16,64}$/))
+    .optional()
+    .meta({ deprecated: true, description: 'Deprecated: no longer sent; ignored.' }),
 });
-export type InquiryRecordedV1 = z.infer<typeof InquiryRecordedV1>;
+/** What producers send and consumers read: without the deprecated `vaultTokens`. */
+export type InquiryRecordedV1 = Omit<z.infer<typeof InquiryRecordedV1>, 'vaultTokens'>;
 
 export const InquiryRecorded = defineEvent<InquiryRecordedV1>({
   topic: InquiryRecordedTopic,
   eventType: 'inquiry.recorded',
   eventVersion: 1,
   description:
-    'Ingest recorded an inquiry and vaulted its PII. Carries names of attributes and tokens, never values.',
+    'Ingest recorded an inquiry and vaulted its PII. Carries the names of the attributes, never values.',
   data: InquiryRecordedV1,
   key: (data) => data.inquiryId,
   example: {
@@ -47,11 +47,6 @@ export const InquiryRecorded = defineEvent<InquiryRecordedV1>({
       status: 'completed',
       createdAt: '2026-11-25T10:15:00.000Z',
       attributesProvided: ['nameFirst', 'nameLast', 'birthdate'],
-      vaultTokens: {
-        nameFirst: 'vt_8fM2kQ1xZr4TbW9a',
-        nameLast: 'vt_Lp3N7cV0sD2eH6jY',
-        birthdate: 'vt_Qa5R1uE8gK3mX0wz',
-      },
     },
   },
 });

@@ -3,8 +3,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Scope } from './api-keys';
 
 /**
- * What the customer API vouches for when it calls the vault on a customer's behalf: this
- * organization's key `keyId`, holding `scopes`, made request `requestId`. The vault audits the
+ * What a service that verified an API key vouches for when it calls another on the customer's behalf:
+ * this organization's key `keyId`, holding `scopes`, made request `requestId`. The callee audits the
  * organization, actor and request id of a reveal or lookup only as a grant states them, so a
  * caller cannot choose whose access is recorded, or reach another organization.
  */
@@ -22,7 +22,7 @@ export type GrantCheck =
 
 const VERSION = 'g1';
 
-/** HMAC-SHA256 key shared by the minting API and the vault; at least 32 bytes of randomness. */
+/** HMAC-SHA256 key shared by the service minting grants and the one checking them; at least 32 bytes of randomness. */
 export function grantKey(secret: string): Buffer {
   const key = Buffer.from(secret, 'base64');
   if (key.length < 32) throw new Error('an access grant key must be at least 32 bytes (base64)');
@@ -84,10 +84,10 @@ function mac(key: Buffer, body: string): Buffer {
   return createHmac('sha256', key).update('veil/access-grant/v1\u0000').update(body).digest();
 }
 
-/** Provided by a service that calls the vault for customers: the guard mints a grant per request. */
+/** Provided by a service that calls another for customers: the guard mints a grant per request. */
 export interface AccessGrantMinter {
   key: Buffer;
-  /** How long a grant stays valid: long enough for one request, including its vault call. */
+  /** How long a grant stays valid: long enough for one request, including the call it makes. */
   ttlMs: number;
 }
 

@@ -79,7 +79,7 @@ export class ApiKeyGuard implements CanActivate {
       });
     }
     if (this.minter) {
-      // Proof, for the vault, of whose request this is: only a verified key gets one.
+      // Proof, for the service it calls next, of whose request this is: only a verified key gets one.
       req.principal = {
         ...result.principal,
         grant: signGrant(this.minter.key, {

@@ -32,7 +32,7 @@ export interface Principal {
   keyId: string;
   organizationId: string;
   scopes: ReadonlySet<Scope>;
-  /** A signed access grant for this request (services that call the vault for customers mint one). */
+  /** A signed access grant for this request (a service that calls another for customers mints one). */
   grant?: string;
 }
 

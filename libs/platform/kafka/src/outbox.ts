@@ -11,8 +11,8 @@ import { toMessage, type EventPublisher } from './publisher';
 export interface EnqueueOptions {
   /**
    * Keep per-key order across concurrent transactions (default). Turn off only for events whose
-   * consumers do not depend on the order of concurrent writers (audit events: the audit log
-   * orders by its own append), where the per-key lock would serialize unrelated requests.
+   * consumers do not depend on the order of concurrent writers (e.g. events a consumer orders by its
+   * own append), where the per-key lock would serialize unrelated requests.
    */
   ordered?: boolean;
 }

@@ -1,4 +1,4 @@
 export * from './bootstrap';
-export * from './catalog';
+export * from './manifest';
 export * from './service-modules';
 export * from './http';

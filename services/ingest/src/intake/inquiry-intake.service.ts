@@ -18,9 +18,9 @@ interface RecordRow {
 
 /**
  * Records inquiries: the PII goes to the vault, the PII-free record (ids, status, which attributes
- * exist, vault tokens) to the `inquiries` table, and `inquiry.recorded` to the outbox, all in the
- * consumer's transaction. De-duplicates by inquiry id as well as by event id: a replayed or
- * re-sent inquiry produces no second record and no second vault write.
+ * exist) to the `inquiries` table, and `inquiry.recorded` to the outbox, all in the consumer's
+ * transaction. De-duplicates by inquiry id as well as by event id: a replayed or re-sent inquiry
+ * produces no second record and no second vault write.
  */
 @Injectable()
 export class InquiryIntakeService {
@@ -49,15 +49,14 @@ export class InquiryIntakeService {
     const duplicates = events.length - fresh.length;
     if (fresh.length === 0) return;
 
-    const vaulted = await this.vault.store(fresh.map(toVaultItem));
-    const tokens = new Map(vaulted.map((v) => [key(v.organizationId, v.inquiryId), v.tokens]));
+    await this.vault.store(fresh.map(toVaultItem));
 
     const inserted = await queryRows<RecordRow>(
       tx,
-      `insert into inquiries (organization_id, inquiry_id, template_id, status, attributes_provided, vault_tokens, source_event_id, occurred_at)
-       select org, inq, tmpl, st, attrs, toks, evt, at
+      `insert into inquiries (organization_id, inquiry_id, template_id, status, attributes_provided, source_event_id, occurred_at)
+       select org, inq, tmpl, st, attrs, evt, at
          from json_to_recordset($1::json)
-           as r(org text, inq text, tmpl text, st text, attrs text[], toks jsonb, evt text, at timestamptz)
+           as r(org text, inq text, tmpl text, st text, attrs text[], evt text, at timestamptz)
        on conflict do nothing
        returning organization_id, inquiry_id`,
       [
@@ -68,7 +67,6 @@ export class InquiryIntakeService {
             tmpl: e.data.templateId,
             st: e.data.status,
             attrs: providedAttributes(e.data),
-            toks: tokens.get(key(e.organizationId, e.data.inquiryId)) ?? {},
             evt: e.eventId,
             at: e.occurredAt,
           })),
@@ -91,7 +89,6 @@ export class InquiryIntakeService {
             status: e.data.status,
             createdAt: now,
             attributesProvided: providedAttributes(e.data),
-            vaultTokens: tokens.get(key(e.organizationId, e.data.inquiryId)) ?? {},
           },
         })),
     );

@@ -12,7 +12,6 @@ import { DataSource } from 'typeorm';
 
 import { type OrganizationKey, OrganizationKeyring } from '../keys/organization-keyring';
 import { packFields } from './field-bundle';
-import { vaultTokens } from './tokens';
 
 export interface InquiryToVault {
   organizationId: string;
@@ -37,14 +36,13 @@ interface EncryptedInquiry {
   attributes: PiiAttribute[];
   bundle: Buffer;
   indexes: { kind: BlindIndexKind; digest: string; keyVersion: number }[];
-  tokens: VaultedInquiry['tokens'];
 }
 
 /**
  * Stores inquiries' PII: one random data key per inquiry wrapped by the organization's KEK, one
  * AES-256-GCM ciphertext per attribute (packed into one row per inquiry), blind indexes for the
- * searchable ones. Idempotent per (organization, inquiry): a repeated store returns the same tokens
- * and writes nothing; a redacted inquiry is never stored again.
+ * searchable ones. Idempotent per (organization, inquiry): a repeated store writes nothing and
+ * answers `created: false`; a redacted inquiry is never stored again.
  */
 @Injectable()
 export class VaultStore {
@@ -131,18 +129,11 @@ export class VaultStore {
       });
     }
 
-    const lostRace = fresh.filter((i) => !created.has(key(i.organizationId, i.inquiryId)));
-    const theirs = await this.existing(lostRace);
-    const mine = new Map(encrypted.map((e) => [key(e.organizationId, e.inquiryId), e.tokens]));
-    return items.map((i) => {
-      const k = key(i.organizationId, i.inquiryId);
-      return {
-        organizationId: i.organizationId,
-        inquiryId: i.inquiryId,
-        tokens: (created.has(k) ? mine.get(k) : (existing.get(k) ?? theirs.get(k))) ?? {},
-        created: created.has(k),
-      };
-    });
+    return items.map((i) => ({
+      organizationId: i.organizationId,
+      inquiryId: i.inquiryId,
+      created: created.has(key(i.organizationId, i.inquiryId)),
+    }));
   }
 
   private async encrypt(items: InquiryToVault[]): Promise<EncryptedInquiry[]> {
@@ -192,54 +183,28 @@ export class VaultStore {
         attributes: [...fields.keys()] as PiiAttribute[],
         bundle: packFields(fields),
         indexes,
-        tokens: vaultTokens(
-          indexKey.key,
-          organizationId,
-          inquiry.inquiryId,
-          fields.keys() as Iterable<PiiAttribute>,
-        ),
       };
     } finally {
       dataKey.fill(0);
     }
   }
 
-  /** Inquiries already in the vault, with their tokens (derived: nothing secret is read). */
-  private async existing(
-    items: { organizationId: string; inquiryId: string }[],
-  ): Promise<Map<string, VaultedInquiry['tokens']>> {
-    const out = new Map<string, VaultedInquiry['tokens']>();
-    if (items.length === 0) return out;
+  /** Keys of the inquiries already in the vault (a data key row, redacted or not). */
+  private async existing(items: { organizationId: string; inquiryId: string }[]): Promise<Set<string>> {
+    if (items.length === 0) return new Set();
     const rows = await inTenantTransaction(
       this.dataSource,
       items.map((i) => i.organizationId),
       (tx) =>
-        queryRows<{ organization_id: string; inquiry_id: string; attributes: string[] | null }>(
+        queryRows<{ organization_id: string; inquiry_id: string }>(
           tx,
-          `select d.organization_id, d.inquiry_id, f.attributes
+          `select d.organization_id, d.inquiry_id
              from data_keys d
-             join unnest($1::text[], $2::text[]) as want(org, inq) on d.organization_id = want.org and d.inquiry_id = want.inq
-             left join encrypted_fields f on f.organization_id = d.organization_id and f.inquiry_id = d.inquiry_id`,
+             join unnest($1::text[], $2::text[]) as want(org, inq) on d.organization_id = want.org and d.inquiry_id = want.inq`,
           [items.map((i) => i.organizationId), items.map((i) => i.inquiryId)],
         ),
     );
-    for (const row of rows) {
-      const attributes = (row.attributes ?? []) as PiiAttribute[];
-      if (attributes.length === 0) {
-        out.set(key(row.organization_id, row.inquiry_id), {});
-        continue;
-      }
-      const indexKey = await this.keyring.indexKey(row.organization_id);
-      try {
-        out.set(
-          key(row.organization_id, row.inquiry_id),
-          vaultTokens(indexKey.key, row.organization_id, row.inquiry_id, attributes),
-        );
-      } finally {
-        indexKey.release();
-      }
-    }
-    return out;
+    return new Set(rows.map((r) => key(r.organization_id, r.inquiry_id)));
   }
 }
 

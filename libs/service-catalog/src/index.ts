@@ -1,0 +1,2 @@
+export * from './catalog';
+export { serviceDatabasePassword, type ServiceManifest } from '@veil/platform/service';

@@ -1,0 +1,16 @@
+import { AuditLogApi, VaultApi } from '@veil/contracts';
+import type { ServiceManifest } from '@veil/platform/service';
+
+import { API_MIGRATIONS } from './migrations';
+
+/** The customer API: reveals and searches through the vault (with grants it signs), reads the audit log. */
+export const API_MANIFEST: ServiceManifest = {
+  name: 'api',
+  schema: 'api',
+  port: 3000,
+  needsKms: false,
+  calls: [VaultApi, AuditLogApi],
+  // signs the access grants the vault checks
+  sharedSecrets: [{ name: 'VAULT_GRANT_KEY', kind: 'key' }],
+  migrations: API_MIGRATIONS,
+};

@@ -1,0 +1,9 @@
+import type { ServiceManifest } from '@veil/platform/service';
+
+/** Data subject access requests (planned): boots and answers health checks. */
+export const DSAR_MANIFEST: ServiceManifest = {
+  name: 'dsar',
+  schema: 'dsar',
+  port: 3004,
+  needsKms: false,
+};

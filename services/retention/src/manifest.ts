@@ -1,0 +1,9 @@
+import type { ServiceManifest } from '@veil/platform/service';
+
+/** Retention (planned): boots and answers health checks. */
+export const RETENTION_MANIFEST: ServiceManifest = {
+  name: 'retention',
+  schema: 'retention',
+  port: 3003,
+  needsKms: false,
+};
