@@ -1,4 +1,9 @@
-import { SERVICE_CATALOG, serviceEntry, serviceEnvironment } from './catalog';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { REPO_ROOT } from '@veil/platform/config';
+
+import { SERVICE_CATALOG, serviceEntry, serviceEnvironment, withServiceTable } from './catalog';
 
 const infra = {
   KAFKA_BROKERS: '127.0.0.1:9092',
@@ -107,5 +112,14 @@ describe('the service catalog', () => {
     expect(
       serviceEnvironment(serviceEntry('vault'), { ...infra, VEIL_MODE: 'local' }, { PORT: '0' }).PORT,
     ).toBe('0');
+  });
+});
+
+describe("the README's service table", () => {
+  it('is the rendering of the manifests (run `npm run docs` after changing one)', () => {
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+    expect(withServiceTable(readme)).toBe(readme);
+    const renamed = SERVICE_CATALOG.map((s) => (s.name === 'vault' ? { ...s, owns: 'something else' } : s));
+    expect(withServiceTable(readme, renamed)).not.toBe(readme);
   });
 });

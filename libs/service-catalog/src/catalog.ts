@@ -38,3 +38,33 @@ export function serviceEnvironment(
 ): Record<string, string> {
   return deriveServiceEnvironment(entry, SERVICE_CATALOG, infra, overrides);
 }
+
+/** Where the README's service table goes (`npm run docs` rewrites what is between them). */
+export const SERVICE_TABLE_MARKERS = {
+  begin:
+    '<!-- service table: generated from the manifests by `npm run docs` -->\n<!-- prettier-ignore-start -->',
+  end: '<!-- prettier-ignore-end -->',
+} as const;
+
+/** The README's table of services, from their manifests, so that it cannot drift from them. */
+export function renderServiceTable(catalog: readonly ServiceManifest[] = SERVICE_CATALOG): string {
+  const rows = [
+    ['service', 'owns', 'port'],
+    ...catalog.map((s) => [`\`${s.name}\``, s.owns, String(s.port)]),
+  ];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  return [line(rows[0]!), line(widths.map((w) => '-'.repeat(w))), ...rows.slice(1).map(line)].join('\n');
+}
+
+/** `readme` with its service table replaced by the rendering of the manifests. */
+export function withServiceTable(
+  readme: string,
+  catalog: readonly ServiceManifest[] = SERVICE_CATALOG,
+): string {
+  const { begin, end } = SERVICE_TABLE_MARKERS;
+  const from = readme.indexOf(begin);
+  const to = readme.indexOf(end, from);
+  if (from < 0 || to < 0) throw new Error('README.md has no service table markers');
+  return `${readme.slice(0, from + begin.length)}\n${renderServiceTable(catalog)}\n${readme.slice(to)}`;
+}

@@ -6,6 +6,7 @@ import { AUDIT_LOG_MIGRATIONS } from './migrations';
 /** The tamper-evident audit log. */
 export const AUDIT_LOG_MANIFEST: ServiceManifest = {
   name: 'audit-log',
+  owns: 'append-only, tamper-evident audit log and its verification',
   schema: 'audit_log',
   port: 3005,
   needsKms: true,

@@ -6,6 +6,7 @@ import { INGEST_MIGRATIONS } from './migrations';
 /** Takes inquiries in (topic and HTTP intake) and hands their PII to the vault. */
 export const INGEST_MANIFEST: ServiceManifest = {
   name: 'ingest',
+  owns: 'the intake edge: validation, de-duplication, PII-free inquiry record',
   schema: 'ingest',
   port: 3001,
   needsKms: false,

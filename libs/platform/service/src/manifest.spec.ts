@@ -23,6 +23,7 @@ const LedgerApi = defineInternalApi({
 
 const store: ServiceManifest = {
   name: 'store',
+  owns: 'a test service',
   schema: 'store',
   port: 4000,
   needsKms: true,
@@ -31,6 +32,7 @@ const store: ServiceManifest = {
 };
 const ledger: ServiceManifest = {
   name: 'ledger',
+  owns: 'a test service',
   schema: 'ledger',
   port: 4001,
   needsKms: false,
@@ -39,6 +41,7 @@ const ledger: ServiceManifest = {
 };
 const writer: ServiceManifest = {
   name: 'writer',
+  owns: 'a test service',
   schema: 'writer',
   port: 4002,
   needsKms: false,
@@ -47,6 +50,7 @@ const writer: ServiceManifest = {
 };
 const reader: ServiceManifest = {
   name: 'reader',
+  owns: 'a test service',
   schema: 'reader',
   port: 4003,
   needsKms: false,
@@ -157,6 +161,7 @@ describe('service manifests', () => {
   it('refuse a call the contract does not allow', () => {
     const intruder: ServiceManifest = {
       name: 'intruder',
+      owns: 'a test service',
       schema: 'intruder',
       port: 4010,
       needsKms: false,

@@ -29,6 +29,8 @@ export interface ServedApi {
 /** What a service declares about itself, next to its code; its environment is derived from all of them. */
 export interface ServiceManifest {
   readonly name: string;
+  /** What it owns, in a few words: the README's service table is generated from it. */
+  readonly owns: string;
   /** PostgreSQL schema (and role veil_<schema>) the service owns. */
   readonly schema: string;
   readonly port: number;
