@@ -26,14 +26,16 @@ import { Client } from 'pg';
 import { createKafkaClient, EventPublisher, toMessage } from '@veil/platform/kafka';
 import { JsonLogger } from '@veil/platform/logging';
 import { serviceEntry, serviceEnvironment } from '@veil/service-catalog';
-import { adminQuery, expectEventually, freePort, ServiceProcess } from '@veil/testing';
+import { adminQuery, expectEventually, freePort } from '@veil/testing';
 import type { DataSource } from 'typeorm';
 
 import {
+  benchService,
   cpuSecondsByComponent,
   median,
   peakRssMb,
   postgresCpuByApplication,
+  runBenchmark,
   runWorker,
   writeResults,
 } from './lib';
@@ -149,17 +151,17 @@ async function main(): Promise<void> {
   const say = (line: string) => process.stdout.write(`${line}\n`);
 
   const vaultPort = await freePort();
-  const vault = new ServiceProcess('vault', {
+  const vault = benchService('vault', {
     overrides: { PORT: String(vaultPort), MANAGEMENT_PORT: String(await freePort()), LOG_LEVEL: 'warn' },
   });
-  const ingest = new ServiceProcess('ingest', {
+  const ingest = benchService('ingest', {
     overrides: {
       PORT: String(await freePort()),
       VAULT_URL: `http://127.0.0.1:${vaultPort}`,
       LOG_LEVEL: 'warn',
     },
   });
-  const api = new ServiceProcess('api', {
+  const api = benchService('api', {
     overrides: {
       PORT: String(await freePort()),
       VAULT_URL: `http://127.0.0.1:${vaultPort}`,
@@ -379,10 +381,4 @@ async function main(): Promise<void> {
   );
 }
 
-void main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    process.stderr.write(`bench failed: ${(error as Error).stack ?? String(error)}\n`);
-    process.exit(1);
-  },
-);
+runBenchmark(main);

@@ -42,11 +42,19 @@ import {
 import { loadInfraEnv } from '@veil/platform/config';
 import { createKafkaClient, EventPublisher, OutboxWriter, toMessage } from '@veil/platform/kafka';
 import { JsonLogger } from '@veil/platform/logging';
-import { adminQuery, freePort, ServiceProcess } from '@veil/testing';
+import { adminQuery, freePort, type ServiceProcess } from '@veil/testing';
 import type { Kafka } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 
-import { cpuSecondsByComponent, median, peakRssMb, percentile, writeResults } from './lib';
+import {
+  benchService,
+  cpuSecondsByComponent,
+  median,
+  peakRssMb,
+  percentile,
+  runBenchmark,
+  writeResults,
+} from './lib';
 
 const EVENTS = Number(process.env.BENCH_AUDIT_EVENTS ?? 200_000);
 const ORGS = Number(process.env.BENCH_AUDIT_ORGS ?? 24);
@@ -195,7 +203,7 @@ async function plainInserts(
 }
 
 async function startService(): Promise<ServiceProcess> {
-  const service = new ServiceProcess('audit-log', {
+  const service = benchService('audit-log', {
     overrides: { PORT: String(await freePort()), LOG_LEVEL: 'warn' },
   });
   service.start();
@@ -391,7 +399,7 @@ async function main(): Promise<void> {
     }
   }
   // the same through the service's HTTP API (entry lookup by event id, proof, JSON, HTTP)
-  const service = new ServiceProcess('audit-log', {
+  const service = benchService('audit-log', {
     overrides: { PORT: String(await freePort()), LOG_LEVEL: 'warn' },
   });
   service.start();
@@ -485,10 +493,4 @@ function round2(n: number): number {
   return Number(n.toFixed(2));
 }
 
-void main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    process.stderr.write(`bench failed: ${(error as Error).stack ?? String(error)}\n`);
-    process.exit(1);
-  },
-);
+runBenchmark(main);

@@ -22,10 +22,19 @@ import { encryptField, newDataKey } from '@veil/platform/crypto';
 import { createKafkaClient, ensureTopics, EventPublisher, toMessage } from '@veil/platform/kafka';
 import { JsonLogger } from '@veil/platform/logging';
 import { defineTopic } from '@veil/contracts';
-import { adminQuery, expectEventually, freePort, ServiceProcess } from '@veil/testing';
+import { adminQuery, expectEventually, freePort, type ServiceProcess } from '@veil/testing';
 import type { Consumer, Kafka, Message } from 'kafkajs';
 
-import { cpuSecondsByComponent, median, peakRssMb, percentile, runWorker, writeResults } from './lib';
+import {
+  benchService,
+  cpuSecondsByComponent,
+  median,
+  peakRssMb,
+  percentile,
+  runBenchmark,
+  runWorker,
+  writeResults,
+} from './lib';
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 50_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -165,8 +174,8 @@ async function main(): Promise<void> {
   // vault + ingest as real processes, like npm start runs them
   const vaultPort = await freePort();
   const vaultEnv = { PORT: String(vaultPort), MANAGEMENT_PORT: String(await freePort()), LOG_LEVEL: 'warn' };
-  let vault = new ServiceProcess('vault', { overrides: vaultEnv });
-  const ingest = new ServiceProcess('ingest', {
+  let vault = benchService('vault', { overrides: vaultEnv });
+  const ingest = benchService('ingest', {
     overrides: {
       PORT: String(await freePort()),
       VAULT_URL: `http://127.0.0.1:${vaultPort}`,
@@ -272,7 +281,7 @@ async function main(): Promise<void> {
   const kmsCachedPer10k = await kmsProbe();
   const rss = { ingestMb: peakRssMb(ingest.pid!), vaultMb: peakRssMb(vault.pid!) };
   await vault.stop();
-  vault = new ServiceProcess('vault', { overrides: { ...vaultEnv, VAULT_KEY_CACHE_MAX_USES: '1' } });
+  vault = benchService('vault', { overrides: { ...vaultEnv, VAULT_KEY_CACHE_MAX_USES: '1' } });
   vault.start();
   await vault.waitReady();
   const kmsUncachedPer10k = await kmsProbe();
@@ -348,10 +357,4 @@ async function main(): Promise<void> {
   );
 }
 
-void main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    process.stderr.write(`bench failed: ${(error as Error).stack ?? String(error)}\n`);
-    process.exit(1);
-  },
-);
+runBenchmark(main);

@@ -3,6 +3,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { REPO_ROOT } from '@veil/platform/config';
+import { ServiceProcess } from '@veil/testing';
 
 export function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
@@ -98,4 +99,25 @@ export async function postgresCpuByApplication(
     }
   }
   return out;
+}
+
+const started = new Set<ServiceProcess>();
+
+/** A service for a benchmark to run: stopped however the benchmark ends, failures included. */
+export function benchService(...args: ConstructorParameters<typeof ServiceProcess>): ServiceProcess {
+  const service = new ServiceProcess(...args);
+  started.add(service);
+  return service;
+}
+
+/** Runs a benchmark's main; a failed run stops the services it started instead of leaving them behind. */
+export function runBenchmark(main: () => Promise<void>): void {
+  void main().then(
+    () => process.exit(0),
+    async (error: unknown) => {
+      process.stderr.write(`bench failed: ${(error as Error).stack ?? String(error)}\n`);
+      await Promise.allSettled([...started].filter((s) => s.running).map((s) => s.stop()));
+      process.exit(1);
+    },
+  );
 }
