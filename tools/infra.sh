@@ -39,6 +39,14 @@ external_kafka() { [[ -n "${KAFKA_BROKERS:-}" && "$KAFKA_BROKERS" != "127.0.0.1:
 external_pg() { [[ -n "${DATABASE_URL:-}" && "$DATABASE_URL" != "$(local_database_url)" ]]; }
 external_kms() { [[ -n "${KMS_ENDPOINT:-}" && "$KMS_ENDPOINT" != "http://127.0.0.1:$KMS_PORT" ]]; }
 
+# Set but empty is neither: the empty value would win over $VEIL_HOME/env in the services (for
+# KMS_ENDPOINT: real AWS KMS called with the local stack's dummy credentials). Refuse it.
+for variable in KAFKA_BROKERS DATABASE_URL KMS_ENDPOINT; do
+  if [[ -n "${!variable+set}" && -z "${!variable}" ]]; then
+    fail "$variable is set but empty: unset it for the local component, or set it to the external one"
+  fi
+done
+
 # ---------------------------------------------------------------- prerequisites
 
 require_java() {

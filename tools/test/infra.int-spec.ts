@@ -175,4 +175,18 @@ describe('tools/infra.sh', () => {
     expect(result.stdout).toMatch(/kafka\s+external/);
     expect(result.stdout).toMatch(/kms\s+external/);
   });
+
+  it('refuses a component variable that is set but empty (it would shadow the local one in the services)', () => {
+    for (const variable of ['KAFKA_BROKERS', 'DATABASE_URL', 'KMS_ENDPOINT']) {
+      const result = spawnSync('bash', [join(REPO_ROOT, 'tools/infra.sh'), 'status'], {
+        env: { ...env, [variable]: '' },
+        encoding: 'utf8',
+      });
+      expect({ variable, status: result.status, stderr: result.stderr }).toEqual({
+        variable,
+        status: 1,
+        stderr: expect.stringContaining(`${variable} is set but empty`),
+      });
+    }
+  });
 });
