@@ -80,16 +80,22 @@ export class ApiKeyGuard implements CanActivate {
     }
     if (this.minter) {
       // Proof, for the service it calls next, of whose request this is: only a verified key gets one.
-      req.principal = {
-        ...result.principal,
-        grant: signGrant(this.minter.key, {
-          organizationId: result.principal.organizationId,
-          keyId: result.principal.keyId,
-          requestId: req.requestId ?? 'unknown',
-          scopes: [...result.principal.scopes],
-          expiresAt: Date.now() + this.minter.ttlMs,
-        }),
-      };
+      // Signed when first read: most requests call no other service and need none.
+      const { key, ttlMs } = this.minter;
+      const { organizationId, keyId, scopes } = result.principal;
+      const requestId = req.requestId ?? 'unknown';
+      let grant: string | undefined;
+      req.principal = Object.defineProperty({ ...result.principal }, 'grant', {
+        enumerable: true,
+        get: () =>
+          (grant ??= signGrant(key, {
+            organizationId,
+            keyId,
+            requestId,
+            scopes: [...scopes],
+            expiresAt: Date.now() + ttlMs,
+          })),
+      });
     }
     return true;
   }
