@@ -7,7 +7,7 @@ import { join } from 'node:path';
 
 import { loadInfraEnv } from '@veil/platform/config';
 import { SERVICE_CATALOG } from '@veil/service-catalog';
-import { logDirectory, ServiceProcess } from '@veil/testing';
+import { logDirectory, ServiceProcess, stopWhenOrphaned } from '@veil/testing';
 
 async function main(): Promise<void> {
   loadInfraEnv();
@@ -27,6 +27,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
+  stopWhenOrphaned(() => void stopAll(0));
 
   for (const service of services) service.start();
   try {

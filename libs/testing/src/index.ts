@@ -5,6 +5,7 @@ export * from './eventually';
 export * from './ids';
 export * from './internal-api-drift';
 export * from './kafka';
+export * from './orphan';
 export * from './private-postgres';
 export * from './process';
 export * from './private-kms';
