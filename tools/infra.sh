@@ -140,6 +140,13 @@ as_pg() {
 
 PG_DATA="$VEIL_HOME/postgres"
 PG_LOG="$LOGS/postgres.log"
+# When the postgres user cannot reach $VEIL_HOME (a clone in root's home, or under any folder of
+# mode 700), the server's files live in a folder of their own under /var/lib/veil, named here.
+PG_ELSEWHERE="$VEIL_HOME/postgres-elsewhere"
+if [[ -f "$PG_ELSEWHERE" ]]; then
+  PG_DATA="$(cat "$PG_ELSEWHERE")/data"
+  PG_LOG="$(cat "$PG_ELSEWHERE")/postgres.log"
+fi
 
 pg_running() { [[ -f "$PG_DATA/postmaster.pid" ]] && as_pg "$(pg_bin_dir)/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1; }
 
@@ -154,14 +161,25 @@ pg_up() {
   require_port_free "$PG_PORT" PostgreSQL
   if [[ ! -f "$PG_DATA/PG_VERSION" ]]; then
     mkdir -p "$PG_DATA"
+    local pwfile="$RUN/pg-admin-password"
     if [[ $EUID -eq 0 ]]; then
       # The server runs as the postgres user: it owns its data folder and must reach it.
       chown postgres "$PG_DATA" "$LOGS" && chmod 700 "$PG_DATA"
       chmod a+x "$VEIL_HOME" "$RUN"
-      as_pg test -w "$PG_DATA" ||
-        fail "the postgres user cannot reach $PG_DATA: make its parent folders traversable or set VEIL_HOME elsewhere"
+      if ! as_pg test -w "$PG_DATA"; then
+        local place
+        place="/var/lib/veil/$(printf '%s' "$VEIL_HOME" | sha256sum | cut -c1-16)"
+        rmdir "$PG_DATA"
+        mkdir -p "$place/data"
+        chown -R postgres "$place" && chmod 700 "$place/data"
+        as_pg test -w "$place/data" || fail "the postgres user can reach neither $VEIL_HOME nor $place"
+        printf '%s\n' "$place" >"$PG_ELSEWHERE"
+        PG_DATA="$place/data"
+        PG_LOG="$place/postgres.log"
+        pwfile="$place/pg-admin-password"
+        say "postgres keeps its data in $place (the postgres user cannot reach $VEIL_HOME)"
+      fi
     fi
-    local pwfile="$RUN/pg-admin-password"
     printf '%s\n' "$PG_ADMIN_PASSWORD" >"$pwfile"
     [[ $EUID -eq 0 ]] && chown postgres "$pwfile"
     as_pg "$bin/initdb" -D "$PG_DATA" -U postgres --auth=scram-sha-256 --pwfile="$pwfile" -E UTF8 \
@@ -399,7 +417,7 @@ KMS_ENDPOINT=$kms
 AWS_REGION=$KMS_REGION
 VEIL_HOME=$VEIL_HOME
 EOF
-  if ! external_kafka; then
+  if ! external_kafka && [[ -f "$KAFKA_CREDENTIALS" ]]; then
     # The local broker: TLS with the local CA, SCRAM credentials per principal (admin for tools
     # and tests; services get their own from VEIL_KAFKA_PASSWORD_<PRINCIPAL>).
     local name var
@@ -505,7 +523,13 @@ cmd_reset() {
   for c in $list; do
     is_external "$c" && continue
     case "$c" in
-      postgres) rm -rf "$PG_DATA" ;;
+      postgres)
+        rm -rf "$PG_DATA"
+        if [[ -f "$PG_ELSEWHERE" ]]; then
+          rm -rf "$(cat "$PG_ELSEWHERE")" "$PG_ELSEWHERE"
+          rmdir --ignore-fail-on-non-empty /var/lib/veil
+        fi
+        ;;
       kafka) rm -rf "$KAFKA_DIR" ;;
       kms) rm -rf "$VEIL_HOME/kms" ;;
     esac

@@ -4,7 +4,7 @@ import { createKafkaClient, kafkaSecurityFromEnv } from '@veil/platform/kafka';
 import { JsonLogger } from '@veil/platform/logging';
 import { freePort } from '@veil/testing';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -174,6 +174,37 @@ describe('tools/infra.sh', () => {
     expect(result.stdout).toMatch(/postgres\s+external/);
     expect(result.stdout).toMatch(/kafka\s+external/);
     expect(result.stdout).toMatch(/kms\s+external/);
+  });
+
+  it("keeps PostgreSQL where its user can reach it when the clone is in a closed folder (mode 700, e.g. root's home)", async () => {
+    const closed = mkdtempSync(join(tmpdir(), 'veil-closed-')); // mode 700
+    const closedEnv = { ...env, VEIL_HOME: join(closed, 'home'), VEIL_PG_PORT: String(await freePort()) };
+    const run = (...args: string[]) => {
+      const result = spawnSync('bash', [join(REPO_ROOT, 'tools/infra.sh'), ...args], {
+        env: closedEnv,
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
+      return { code: result.status ?? -1, out: `${result.stdout}${result.stderr}` };
+    };
+    try {
+      const up = run('up', 'postgres');
+      expect(up.code).toBe(0);
+      const asRoot = process.getuid?.() === 0; // only a server run as another user can be shut out
+      const place = /postgres keeps its data in (\S+) /.exec(up.out)?.[1];
+      expect({ moved: place !== undefined }).toEqual({ moved: asRoot });
+      expect(run('status', 'postgres').out).toMatch(/postgres\s+up/);
+      const client = new Client({
+        connectionString: `postgres://postgres:veil-local-admin@127.0.0.1:${closedEnv.VEIL_PG_PORT}/postgres`,
+      });
+      await client.connect();
+      await client.end();
+      expect(run('reset', 'postgres').code).toBe(0);
+      if (place) expect(existsSync(place)).toBe(false);
+    } finally {
+      run('down');
+      rmSync(closed, { recursive: true, force: true });
+    }
   });
 
   it('refuses a component variable that is set but empty (it would shadow the local one in the services)', () => {
