@@ -170,6 +170,8 @@ pg_up() {
         local place
         place="/var/lib/veil/$(printf '%s' "$VEIL_HOME" | sha256sum | cut -c1-16)"
         rmdir "$PG_DATA"
+        # Anything there belonged to an earlier state folder at this path, since deleted (it named it).
+        rm -rf "$place"
         mkdir -p "$place/data"
         chown -R postgres "$place" && chmod 700 "$place/data"
         as_pg test -w "$place/data" || fail "the postgres user can reach neither $VEIL_HOME nor $place"
