@@ -3,6 +3,7 @@
 # as plain processes on 127.0.0.1. No Docker engine needed.
 #
 #   tools/infra.sh up|down|status|reset|logs [component]
+#   tools/infra.sh kafka consumer-groups|topics|console-consumer|console-producer [tool arguments]
 #
 # State, binaries and logs live in $VEIL_HOME (default: <repo>/.veil, git-ignored).
 # When KAFKA_BROKERS, DATABASE_URL or KMS_ENDPOINT is set, that component is external and
@@ -211,17 +212,31 @@ KAFKA_LOG_DIR="$LOGS/kafka"
 KAFKA_PID="$RUN/kafka.pid"
 KAFKA_POM="$REPO_ROOT/deploy/kafka/pom.xml"
 
+kafka_version() { sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$KAFKA_POM" | head -1; }
+
+# Fetched again when the pom changed or a jar it names is missing (a cache from before the tools).
+kafka_fetched() {
+  local version
+  version="$(kafka_version)"
+  [[ -f "$KAFKA_LIBS/.complete" && ! "$KAFKA_POM" -nt "$KAFKA_LIBS/.complete" &&
+    -f "$KAFKA_LIBS/kafka_2.13-$version.jar" && -f "$KAFKA_LIBS/kafka-tools-$version.jar" ]]
+}
+
 kafka_fetch() {
-  if [[ ! -f "$KAFKA_LIBS/.complete" ]] || [[ "$KAFKA_POM" -nt "$KAFKA_LIBS/.complete" ]]; then
-    require_maven
-    say "fetching Kafka jars from Maven Central (deploy/kafka/pom.xml)"
-    rm -rf "$KAFKA_LIBS"
-    mkdir -p "$KAFKA_LIBS" "$LOGS"
-    mvn -B -q -f "$REPO_ROOT/deploy/kafka/pom.xml" dependency:copy-dependencies \
-      -DoutputDirectory="$KAFKA_LIBS" >"$LOGS/kafka-fetch.log" 2>&1 ||
-      fail "fetching the Kafka jars failed, see $LOGS/kafka-fetch.log"
-    touch "$KAFKA_LIBS/.complete"
-  fi
+  kafka_fetched && return
+  require_maven
+  say "fetching Kafka jars from Maven Central (deploy/kafka/pom.xml)"
+  local staging="$KAFKA_LIBS.fetch.$$" old="$KAFKA_LIBS.old.$$"
+  rm -rf "$staging"
+  mkdir -p "$staging" "$LOGS"
+  mvn -B -q -f "$KAFKA_POM" dependency:copy-dependencies \
+    -DoutputDirectory="$staging" >"$LOGS/kafka-fetch.log" 2>&1 ||
+    { rm -rf "$staging"; fail "fetching the Kafka jars failed, see $LOGS/kafka-fetch.log"; }
+  touch "$staging/.complete"
+  # Swapped in whole: a broker already running keeps finding the jars it was started with.
+  [[ -d "$KAFKA_LIBS" ]] && mv "$KAFKA_LIBS" "$old"
+  mv "$staging" "$KAFKA_LIBS"
+  rm -rf "$old"
 }
 
 kafka_java() {
@@ -365,6 +380,100 @@ stop_pidfile() {
 }
 
 kafka_down() { stop_pidfile "$KAFKA_PID" kafka; }
+
+# ---------------------------------------------------------------- Kafka's operator tools
+
+# name -> main class and the option that takes the client properties file
+kafka_tool() {
+  case "$1" in
+    consumer-groups) echo "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand --command-config" ;;
+    topics) echo "org.apache.kafka.tools.TopicCommand --command-config" ;;
+    console-consumer) echo "org.apache.kafka.tools.consumer.ConsoleConsumer --consumer.config" ;;
+    console-producer) echo "org.apache.kafka.tools.ConsoleProducer --producer.config" ;;
+    *) return 1 ;;
+  esac
+}
+
+# The Kafka the stack uses, as the tools read it: an external one (KAFKA_BROKERS in the environment)
+# entirely from the environment; otherwise $VEIL_HOME/env, where the environment wins per variable.
+KAFKA_CLIENT_VARIABLES=(KAFKA_BROKERS KAFKA_SECURITY_PROTOCOL KAFKA_SASL_MECHANISM KAFKA_SASL_USERNAME KAFKA_SASL_PASSWORD KAFKA_SSL_CA_FILE)
+kafka_client_settings() {
+  local line name
+  if ! external_kafka && [[ -f "$VEIL_HOME/env" ]]; then
+    while IFS= read -r line; do
+      for name in "${KAFKA_CLIENT_VARIABLES[@]}"; do
+        if [[ "$line" == "$name="* && -z "${!name+set}" ]]; then
+          printf -v "$name" '%s' "${line#*=}"
+        fi
+      done
+    done <"$VEIL_HOME/env"
+  fi
+  [[ -n "${KAFKA_BROKERS:-}" ]] || fail "no Kafka settings in $VEIL_HOME/env: run tools/infra.sh up first, or set KAFKA_BROKERS"
+}
+
+# A value for a Java properties file (a backslash escapes there).
+prop() { printf '%s' "${1//\\/\\\\}"; }
+# A value inside a double-quoted JAAS option.
+jaas_quote() {
+  local value="${1//\\/\\\\}"
+  printf '"%s"' "${value//\"/\\\"}"
+}
+
+# Client properties as the services connect: KAFKA_SECURITY_PROTOCOL (unset: plaintext, as for
+# Veil's other tools), KAFKA_SASL_*, and KAFKA_SSL_CA_FILE (unset: the JVM's CAs).
+kafka_client_properties() {
+  local protocol mechanism
+  protocol="$(echo "${KAFKA_SECURITY_PROTOCOL:-plaintext}" | tr 'a-z' 'A-Z')"
+  case "$protocol" in
+    PLAINTEXT) return ;;
+    SSL) ;;
+    SASL_SSL)
+      mechanism="$(echo "${KAFKA_SASL_MECHANISM:-scram-sha-512}" | tr 'a-z' 'A-Z')"
+      [[ "$mechanism" == SCRAM-SHA-256 || "$mechanism" == SCRAM-SHA-512 ]] ||
+        fail "KAFKA_SASL_MECHANISM=$KAFKA_SASL_MECHANISM: scram-sha-256 or scram-sha-512"
+      [[ -n "${KAFKA_SASL_USERNAME:-}" && -n "${KAFKA_SASL_PASSWORD:-}" ]] ||
+        fail "KAFKA_SECURITY_PROTOCOL=sasl_ssl needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD"
+      printf 'sasl.mechanism=%s\n' "$mechanism"
+      printf 'sasl.jaas.config=%s\n' "$(prop "org.apache.kafka.common.security.scram.ScramLoginModule required username=$(jaas_quote "$KAFKA_SASL_USERNAME") password=$(jaas_quote "$KAFKA_SASL_PASSWORD");")"
+      ;;
+    *) fail "KAFKA_SECURITY_PROTOCOL=$KAFKA_SECURITY_PROTOCOL: plaintext, ssl or sasl_ssl" ;;
+  esac
+  printf 'security.protocol=%s\n' "$protocol"
+  if [[ -n "${KAFKA_SSL_CA_FILE:-}" ]]; then
+    [[ -r "$KAFKA_SSL_CA_FILE" ]] || fail "KAFKA_SSL_CA_FILE=$KAFKA_SSL_CA_FILE cannot be read"
+    printf 'ssl.truststore.type=PEM\nssl.truststore.location=%s\n' "$(prop "$KAFKA_SSL_CA_FILE")"
+  fi
+}
+
+KAFKA_TOOL_DIR=""
+remove_kafka_tool_dir() { [[ -z "$KAFKA_TOOL_DIR" ]] || rm -rf "$KAFKA_TOOL_DIR"; }
+
+# Runs one of Kafka's tools against the stack's Kafka as its admin principal (or whoever
+# KAFKA_SASL_USERNAME names), with the password in a private file removed on exit.
+cmd_kafka() {
+  local tool="${1:-}" spec class config_option arg bootstrap=(--bootstrap-server "")
+  spec="$(kafka_tool "$tool")" || {
+    usage >&2
+    exit 2
+  }
+  shift
+  read -r class config_option <<<"$spec"
+  require_java
+  kafka_fetch >&2
+  kafka_client_settings
+  bootstrap[1]="$KAFKA_BROKERS"
+  for arg in "$@"; do
+    [[ "$arg" == --bootstrap-server || "$arg" == --bootstrap-server=* ]] && bootstrap=()
+  done
+  trap remove_kafka_tool_dir EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  KAFKA_TOOL_DIR="$(mktemp -d)"
+  (umask 077 && kafka_client_properties >"$KAFKA_TOOL_DIR/client.properties")
+  chmod 600 "$KAFKA_TOOL_DIR/client.properties"
+  java -Xmx256m -Djava.awt.headless=true -Dlog4j2.configurationFile="$REPO_ROOT/deploy/kafka/tools-log4j2.yaml" \
+    -cp "$KAFKA_LIBS/*" "$class" "${bootstrap[@]}" "$config_option" "$KAFKA_TOOL_DIR/client.properties" "$@"
+}
 
 # ---------------------------------------------------------------- KMS (local-kms)
 
@@ -563,6 +672,9 @@ usage: tools/infra.sh <command> [postgres|kafka|kms]
   status   show what runs (exit 3 if anything is down)
   reset    stop them and wipe their data
   logs     print the tail of each component's log
+usage: tools/infra.sh kafka <tool> [arguments of Kafka's tool]
+  consumer-groups | topics | console-consumer | console-producer: Kafka's own tool, connected to
+  the stack's Kafka (settings from $VEIL_HOME/env, or KAFKA_BROKERS etc. in the environment)
 EOF
 }
 
@@ -575,6 +687,7 @@ main() {
     status) cmd_status "$@" ;;
     reset) cmd_reset "$@" ;;
     logs) cmd_logs "$@" ;;
+    kafka) cmd_kafka "$@" ;;
     -h | --help | help) usage ;;
     *)
       usage >&2
