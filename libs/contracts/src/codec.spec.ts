@@ -10,7 +10,14 @@ import {
   encodeEvent,
   SAFE_TEXT_PATTERN,
 } from './codec';
-import { EVENT_CONTRACTS, TOPICS, contractsForTopic, effectiveRetentionMs } from './registry';
+import {
+  EVENT_CONTRACTS,
+  TOPICS,
+  contractsForTopic,
+  effectiveRetentionMs,
+  rawRecordLifetimeMs,
+  segmentMs,
+} from './registry';
 import { InquiryCreated, InquiryCreatedTopic } from './topics/inquiry-created';
 import { InquiryRecorded, InquiryRecordedTopic } from './topics/inquiry-recorded';
 
@@ -204,6 +211,19 @@ describe('registry', () => {
     expect(() => effectiveRetentionMs(InquiryCreatedTopic, { VEIL_INTAKE_RETENTION_MS: 'a week' })).toThrow(
       /milliseconds/,
     );
+  });
+
+  it('rolls PII topics into segments of at most a day, so a raw record outlives its retention by a day and 5 minutes at most', () => {
+    const day = 24 * 3600 * 1000;
+    for (const t of TOPICS.filter((t) => t.carriesPii)) {
+      expect(segmentMs(t, {})).toBe(day);
+      expect(rawRecordLifetimeMs(t, {})).toBe(7 * day + day + 5 * 60_000);
+      // a retention shorter than a day: segments as short as the retention
+      expect(rawRecordLifetimeMs(t, { VEIL_INTAKE_RETENTION_MS: '3600000' })).toBe(
+        2 * 3_600_000 + 5 * 60_000,
+      );
+    }
+    for (const t of TOPICS.filter((t) => !t.carriesPii)) expect(rawRecordLifetimeMs(t, {})).toBeUndefined();
   });
 
   it('gives every event topic a dead-letter topic and explicit partitions', () => {

@@ -4,7 +4,7 @@ import { AuditEvent } from './topics/audit-events';
 import { DsarLifecycle } from './topics/dsar-lifecycle';
 import { InquiryCreated } from './topics/inquiry-created';
 import { InquiryRecorded } from './topics/inquiry-recorded';
-import { PiiRedacted, PiiRedactionRequested } from './topics/pii-redaction';
+import { PiiRedacted, PiiRedactionApplied, PiiRedactionRequested } from './topics/pii-redaction';
 
 /** Every event Veil knows, at every version it accepts. Topic creation and docs/events.md derive from it. */
 export const EVENT_CONTRACTS: readonly EventContract<unknown>[] = [
@@ -12,6 +12,7 @@ export const EVENT_CONTRACTS: readonly EventContract<unknown>[] = [
   InquiryRecorded,
   PiiRedactionRequested,
   PiiRedacted,
+  PiiRedactionApplied,
   DsarLifecycle,
   AuditEvent,
   AuditCheckpointSigned,
@@ -48,4 +49,30 @@ export function effectiveRetentionMs(topic: TopicSpec, env: NodeJS.ProcessEnv = 
     );
   }
   return ms;
+}
+
+/**
+ * How often a topic that carries PII starts a new log segment (`segment.ms`): Kafka deletes whole
+ * segments only, so a record can outlive its retention by up to this much (one day at most).
+ */
+export function segmentMs(topic: TopicSpec, env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const retentionMs = effectiveRetentionMs(topic, env);
+  if (!topic.carriesPii || retentionMs < 0) return undefined;
+  return Math.min(retentionMs, 24 * 60 * 60 * 1000);
+}
+
+/** The broker's default `log.retention.check.interval.ms`: how late after its time a segment may go. */
+const RETENTION_CHECK_INTERVAL_MS = 5 * 60 * 1000;
+
+/**
+ * The longest a raw record can stay on a topic that carries PII (and its dead-letter topic) after
+ * it was written: retention, plus the segment it sits in, plus the broker's retention check.
+ */
+export function rawRecordLifetimeMs(
+  topic: TopicSpec,
+  env: NodeJS.ProcessEnv = process.env,
+): number | undefined {
+  const segment = segmentMs(topic, env);
+  if (segment === undefined) return undefined;
+  return effectiveRetentionMs(topic, env) + segment + RETENTION_CHECK_INTERVAL_MS;
 }

@@ -8,6 +8,7 @@ import { DocsController } from './http/docs.controller';
 import { MethodNotAllowedMiddleware } from './http/method-not-allowed.middleware';
 import { VersionMiddleware } from './http/version.middleware';
 import { InquiriesModule } from './inquiries/inquiries.module';
+import { RedactionsModule } from './redactions/redactions.module';
 import { API_MIGRATIONS } from './migrations';
 
 /**
@@ -24,6 +25,7 @@ export class AppModule implements NestModule {
         ...serviceModules({ service: 'api', config, migrations: API_MIGRATIONS }),
         AccessModule.register(config),
         InquiriesModule,
+        RedactionsModule,
         AuditLogModule,
       ],
       controllers: [DocsController],

@@ -6,7 +6,7 @@ import { API_MIGRATIONS } from './migrations';
 /** The customer API: reveals and searches through the vault (with grants it signs), reads the audit log. */
 export const API_MANIFEST: ServiceManifest = {
   name: 'api',
-  owns: 'the customer API: organizations, API keys and scopes, the enabled-attributes allowlist',
+  owns: 'the customer API: organizations, API keys and scopes, the enabled-attributes allowlist, redaction requests',
   schema: 'api',
   port: 3000,
   needsKms: false,

@@ -13,17 +13,24 @@ import { ApiStack, inquiry } from './api-stack';
 
 jest.setTimeout(300_000);
 
-function pathFor(route: ApiRoute, ids: { inquiryId: string; keyId: string; eventId: string }): string {
+function pathFor(
+  route: ApiRoute,
+  ids: { inquiryId: string; keyId: string; eventId: string; redactionId?: string },
+): string {
   return route.path
     .replace('{inquiryId}', ids.inquiryId)
     .replace('{keyId}', ids.keyId)
-    .replace('{eventId}', ids.eventId);
+    .replace('{eventId}', ids.eventId)
+    .replace('{redactionId}', ids.redactionId ?? MISSING_REDACTION);
 }
+
+const MISSING_REDACTION = 'red_00000000000000000000';
 
 /** A harmless, valid body for each write route (so a 403 is about scopes, not input). */
 function bodyFor(route: ApiRoute): unknown {
   if (route.operationId === 'putEnabledAttributes') return { attributes: [] };
   if (route.operationId === 'createApiKey') return { name: 'matrix', scopes: ['inquiry:read'] };
+  if (route.operationId === 'createRedaction') return { referenceId: 'matrix-nobody' };
   return undefined;
 }
 
@@ -41,6 +48,11 @@ describe('customer API', () => {
   let b: { id: string; adminKey: string };
   const aInquiries = [inquiry(canary('A')), inquiry(canary('A'))];
   const bInquiries = [inquiry(canary('B')), inquiry(canary('B')), inquiry(canary('B'))];
+  /** B's redaction of an inquiry of its own, for probing the redaction routes. */
+  let bRedactionId: string;
+  /** What the scope matrix redacts (the route is real): none of the inquiries other tests read. */
+  const matrixTarget = inquiry(canary('A'));
+  const bRedacted = inquiry(canary('B'));
   let bKeyId: string;
   /** An audit entry of B's (a denied request), for probing the audit-log routes. */
   let bEventId: string;
@@ -52,6 +64,11 @@ describe('customer API', () => {
     bKeyId = (await stack.key(b.id, ['inquiry:read'])).keyId;
     await stack.inquiries(a.id, a.adminKey, aInquiries);
     await stack.inquiries(b.id, b.adminKey, bInquiries);
+    await stack.inquiries(a.id, a.adminKey, [matrixTarget]);
+    await stack.inquiries(b.id, b.adminKey, [bRedacted]);
+    const redaction = await stack.call('DELETE', `/v1/inquiries/${bRedacted.inquiryId}`, b.adminKey);
+    expect(redaction.status).toBe(202);
+    bRedactionId = redaction.body.id as string;
     const bReader = await stack.key(b.id, ['inquiry:read']);
     expect((await stack.call('GET', '/v1/api-keys', bReader.secret)).status).toBe(403);
     bEventId = await expectEventually(async () => {
@@ -78,7 +95,12 @@ describe('customer API', () => {
       for (let i = 0; i < probes; i++) {
         const route = idRoutes[Math.floor(Math.random() * idRoutes.length)]!;
         const target = bInquiries[Math.floor(Math.random() * bInquiries.length)]!;
-        const path = pathFor(route, { inquiryId: target.inquiryId, keyId: bKeyId, eventId: bEventId });
+        const path = pathFor(route, {
+          inquiryId: target.inquiryId,
+          keyId: bKeyId,
+          eventId: bEventId,
+          redactionId: bRedactionId,
+        });
         const res = await stack.call(route.method.toUpperCase(), path, a.adminKey, bodyFor(route), {}, api);
         expect({ route: route.operationId, status: res.status, code: res.body.code }).toEqual({
           route: route.operationId,
@@ -187,7 +209,7 @@ describe('customer API', () => {
     it('lets each scope reach exactly its routes; denials are 403 with a code and audited', async () => {
       const routes = Object.values(ROUTES) as ApiRoute[];
       const target = {
-        inquiryId: aInquiries[0]!.inquiryId,
+        inquiryId: matrixTarget.inquiryId,
         keyId: 'key_0000000000000000',
         eventId: 'evt_missing',
       };
@@ -544,7 +566,7 @@ describe('customer API', () => {
             [a.id],
           )
         )[0]!.n,
-      ).toBe(2);
+      ).toBe(aInquiries.length + 1); // and the scope matrix's target
     });
 
     it('replays the first response for a repeated Idempotency-Key and refuses it for a different request', async () => {

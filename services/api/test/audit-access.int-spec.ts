@@ -40,6 +40,8 @@ const VAULT_ROUTES: Record<string, 'reveal' | 'search' | null> = {
   'POST /internal/v1/inquiries/lookup': 'search', // blind-index search: which inquiries hold a value
   'POST /internal/v1/inquiries/reveal': 'reveal',
   'POST /internal/v1/inquiries/reveal-batch': 'reveal',
+  'POST /internal/v1/subjects/ref': null, // a blind index for a subject redaction: reveals nothing stored
+  'POST /internal/v1/redactions/status': null, // ids and times only
 };
 
 /** Every HTTP route a running service mapped, from its own startup log: "GET /v1/inquiries/:inquiryId". */
@@ -70,7 +72,8 @@ async function exactlyOneEntry(requestId: string): Promise<AuditLogEntry> {
     return found;
   });
   const [outbox] = await adminQuery<{ n: number }>(
-    `select count(*)::int as n from vault.outbox where payload::jsonb -> 'data' ->> 'requestId' = $1`,
+    `select count(*)::int as n from (select payload from vault.outbox union all select payload from api.outbox) o
+      where o.payload::jsonb -> 'data' ->> 'requestId' = $1`,
     [requestId],
   );
   expect(outbox!.n).toBe(1);
@@ -107,7 +110,7 @@ describe('audit log: every access recorded, and customers can read and verify it
   let auditor: { keyId: string; secret: string };
   let publicKeyPem: string;
   const aInquiries = [inquiry(canary('A')), inquiry(canary('A')), inquiry(canary('A'))];
-  const bInquiries = [inquiry(canary('B'))];
+  const bInquiries = [inquiry(canary('B')), inquiry(canary('B'))];
   const work = mkdtempSync(join(tmpdir(), 'veil-audit-api-'));
 
   // The vault's internal API as the api calls it: the api's credential, a grant per request.
@@ -190,6 +193,7 @@ describe('audit log: every access recorded, and customers can read and verify it
         [...OPERATIONAL, ...documented].sort(),
       );
       expect(apiAccessRoutes.map((r) => `${r.operationId}:${r.pii}`).sort()).toEqual([
+        'createRedaction:redact',
         'getInquiry:reveal',
         'listInquiries:reveal',
         'redactInquiry:redact',
@@ -244,19 +248,50 @@ describe('audit log: every access recorded, and customers can read and verify it
           );
         },
         redactInquiry: async () => {
-          // Redaction through the API is not available yet: it refuses before touching any data.
           const requestId = testId('req');
           const res = await stack.call(
             'DELETE',
-            `/v1/inquiries/${aInquiries[0]!.inquiryId}`,
-            a.adminKey,
+            `/v1/inquiries/${bInquiries[1]!.inquiryId}`,
+            b.adminKey,
             undefined,
+            { 'Request-Id': requestId },
+          );
+          expect(res.status).toBe(202);
+          const entry = await exactlyOneEntry(requestId);
+          expect(entry).toMatchObject({ chain: `org:${b.id}`, organizationId: b.id, producer: 'api' });
+          expect(entry.event).toEqual({
+            action: 'pii.redaction.requested',
+            actor: { type: 'api_key', id: expect.stringMatching(/^key_/) },
+            outcome: 'allowed',
+            targets: { resourceIds: [res.body.id], inquiryIds: [bInquiries[1]!.inquiryId] },
+            purpose: 'redact an inquiry',
+            requestId,
+          });
+        },
+        createRedaction: async () => {
+          const requestId = testId('req');
+          const referenceId = bInquiries[1]!.referenceId!;
+          const res = await stack.call(
+            'POST',
+            '/v1/redactions',
+            b.adminKey,
+            { referenceId },
             {
               'Request-Id': requestId,
             },
           );
-          expect(res.status).toBe(501);
-          expect(await loggedFor(requestId)).toEqual([]);
+          expect(res.status).toBe(202);
+          const entry = await exactlyOneEntry(requestId);
+          expect(entry).toMatchObject({ chain: `org:${b.id}`, organizationId: b.id, producer: 'api' });
+          expect(entry.event).toEqual({
+            action: 'pii.redaction.requested',
+            actor: { type: 'api_key', id: expect.stringMatching(/^key_/) },
+            outcome: 'allowed',
+            targets: { resourceIds: [res.body.id], subjectRefs: [expect.stringMatching(/^[a-f0-9]{64}$/)] },
+            purpose: 'redact every inquiry of a subject',
+            requestId,
+          });
+          expect(JSON.stringify(entry)).not.toContain(referenceId);
         },
         'POST /internal/v1/inquiries/reveal': async () => {
           const requestId = testId('req');
@@ -411,7 +446,11 @@ describe('audit log: every access recorded, and customers can read and verify it
           scopes: ['pii:reveal'],
         });
         expect(create.status).toBeGreaterThanOrEqual(500);
+        const redact = await stack.call('DELETE', `/v1/inquiries/${aInquiries[2]!.inquiryId}`, a.adminKey);
+        expect(redact.status).toBeGreaterThanOrEqual(500);
       });
+      // the redaction that could not be audited was not requested either
+      expect((await stack.call('GET', '/v1/redactions', a.adminKey)).body.data).toEqual([]);
       const enabled = (await stack.call('GET', '/v1/organization/enabled-attributes', a.adminKey)).body
         .attributes as string[];
       expect([...enabled].sort()).toEqual(['emailAddress', 'nameFirst']);

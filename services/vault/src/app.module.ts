@@ -6,7 +6,7 @@ import type { VaultConfig } from './config';
 import { InternalModule } from './internal/internal.module';
 import { VAULT_MIGRATIONS } from './migrations';
 
-/** The only holder of PII and data keys: encrypts, reveals and looks up (audited), rotates keys. No redaction yet. */
+/** The only holder of PII and data keys: encrypts, reveals and looks up (audited), redacts (crypto-shredding, ledger), rotates keys. */
 @Module({})
 export class AppModule {
   static register(config: VaultConfig): DynamicModule {

@@ -6,7 +6,7 @@ import { VAULT_MIGRATIONS } from './migrations';
 /** The only holder of PII and data keys. */
 export const VAULT_MANIFEST: ServiceManifest = {
   name: 'vault',
-  owns: 'the only holder of PII and data keys: encrypt, reveal and look up (audited), rotate',
+  owns: 'the only holder of PII and data keys: encrypt, reveal and look up (audited), redact for good, rotate',
   schema: 'vault',
   port: 3002,
   needsKms: true,

@@ -119,10 +119,10 @@ describe('vault: ciphertext integrity', () => {
   it('reveals stored values and writes its audit event in the statement that reads the ciphertexts', async () => {
     const org = testOrganizationId();
     const first = await api.store(org, [{ inquiryId: 'inq_a', values: values('a') }]);
-    expect(first).toEqual([{ organizationId: org, inquiryId: 'inq_a', created: true }]);
+    expect(first).toEqual([{ organizationId: org, inquiryId: 'inq_a', created: true, redacted: false }]);
     const again = await api.store(org, [{ inquiryId: 'inq_a', values: values('different') }]);
     // Idempotent: the second store writes nothing (the reveal below still finds the first values).
-    expect(again).toEqual([{ organizationId: org, inquiryId: 'inq_a', created: false }]);
+    expect(again).toEqual([{ organizationId: org, inquiryId: 'inq_a', created: false, redacted: false }]);
     const res = await api.reveal(org, ['inq_a', 'inq_missing']);
     expect(res.status).toBe(200);
     expect(res.body.inquiries).toEqual([

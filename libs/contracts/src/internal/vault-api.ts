@@ -1,8 +1,9 @@
 import { z } from 'zod';
 
 import { PII_ATTRIBUTES } from '../attributes';
-import { InquiryId, OpaqueId, OrganizationId } from '../ids';
+import { InquiryId, OpaqueId, OrganizationId, SubjectRef, Timestamp } from '../ids';
 import { AuditActor } from '../topics/audit-events';
+import { RedactionApplier } from '../topics/pii-redaction';
 import { defineInternalApi } from './internal-api';
 
 const attributeValue = z.union([
@@ -24,6 +25,8 @@ export const VaultedInquiry = z.strictObject({
   inquiryId: InquiryId,
   /** False when the inquiry was already in the vault (or redacted): nothing was written this time. */
   created: z.boolean(),
+  /** True when the inquiry is redacted (before, or now: its subject is being erased): record it so. */
+  redacted: z.boolean(),
 });
 export type VaultedInquiry = z.infer<typeof VaultedInquiry>;
 
@@ -90,6 +93,40 @@ export const VaultLookupRequest = z.strictObject({
 });
 export type VaultLookupRequest = z.infer<typeof VaultLookupRequest>;
 
+/** A customer-initiated request about redactions, vouched for by the customer API's access grant. */
+const GrantedRequest = {
+  organizationId: OrganizationId,
+  actor: AuditActor,
+  requestId: OpaqueId,
+  grant: AccessGrantToken,
+};
+
+export const VaultSubjectRefRequest = z.strictObject({
+  ...GrantedRequest,
+  kind: z.literal('referenceId'),
+  value: z.string().min(1).max(512),
+});
+export type VaultSubjectRefRequest = z.infer<typeof VaultSubjectRefRequest>;
+
+export const VaultRedactionStatusRequest = z.strictObject({
+  ...GrantedRequest,
+  redactionIds: z.array(OpaqueId).min(1).max(100),
+});
+export type VaultRedactionStatusRequest = z.infer<typeof VaultRedactionStatusRequest>;
+
+export const RedactionProgress = z.strictObject({
+  redactionId: OpaqueId,
+  /** `in_progress` until the vault has redacted and every other service has applied it. */
+  status: z.enum(['in_progress', 'completed']),
+  inquiriesRedacted: z.number().int().min(0),
+  /** When the vault deleted the ciphertexts and keys (for a subject: of the inquiries it held then). */
+  vaultAppliedAt: Timestamp.nullable(),
+  /** Per service, when it applied the last of the redaction's inquiries (null: not all yet). */
+  appliedBy: z.record(RedactionApplier, Timestamp.nullable()),
+  completedAt: Timestamp.nullable(),
+});
+export type RedactionProgress = z.infer<typeof RedactionProgress>;
+
 /** The vault's internal API: ingest hands PII over; the customer API reveals and searches. */
 export const VaultApi = defineInternalApi({
   service: 'vault',
@@ -123,6 +160,22 @@ export const VaultApi = defineInternalApi({
         'Concurrent reveal requests answered in one call; each is authorized and audited on its own, and fails on its own.',
       request: z.strictObject({ requests: z.array(VaultRevealRequest).min(1).max(200) }),
       response: z.strictObject({ results: z.array(RevealOutcome) }),
+      callers: ['api'],
+    },
+    subjectRef: {
+      path: '/internal/v1/subjects/ref',
+      description:
+        "The keyed-hash reference (blind index) of a subject's reference id, which a subject redaction names instead of the value.",
+      request: VaultSubjectRefRequest,
+      response: z.strictObject({ subjectRef: SubjectRef }),
+      callers: ['api'],
+    },
+    redactionStatus: {
+      path: '/internal/v1/redactions/status',
+      description:
+        "Progress of redactions the vault has received (absent: not received yet); the organization's only.",
+      request: VaultRedactionStatusRequest,
+      response: z.strictObject({ redactions: z.array(RedactionProgress) }),
       callers: ['api'],
     },
   },

@@ -22,6 +22,8 @@ export const InquiryRecordedV1 = z.strictObject({
   status: InquiryStatus,
   createdAt: Timestamp,
   attributesProvided: z.array(z.enum(PII_ATTRIBUTES)),
+  /** Present when the inquiry was redacted before it was recorded (its subject is under erasure). */
+  redactedAt: Timestamp.optional(),
   // Still accepted because records sent before its removal stay on the topic (strict object).
   vaultTokens: z
     .partialRecord(z.enum(PII_ATTRIBUTES), z.string().regex(/^vt_[A-Za-z0-9_-]{16,64}$/))

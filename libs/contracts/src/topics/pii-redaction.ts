@@ -5,17 +5,21 @@ import { defineEvent, defineTopic, retention } from '../contract';
 import { InquiryId, OpaqueId, SubjectRef, Timestamp } from '../ids';
 
 export const RedactionReason = z.enum(['api_request', 'retention_policy', 'dsar_erasure']);
+export type RedactionReason = z.infer<typeof RedactionReason>;
+
+/** The services that apply a redaction besides the vault; a redaction is complete once each has. */
+export const RedactionApplier = z.enum(['ingest', 'api']);
+export type RedactionApplier = z.infer<typeof RedactionApplier>;
 
 export const PiiRedactionRequestedTopic = defineTopic({
   name: 'pii.redaction.requested',
-  description:
-    'Reserved for the redaction work: requests to redact an inquiry or a subject. Nothing publishes or consumes it yet.',
+  description: 'Requests to redact an inquiry or every inquiry of a subject, for good. No PII.',
   partitions: 6,
   retentionMs: retention.days(30),
   cleanupPolicy: 'delete',
   carriesPii: false,
-  producers: [],
-  consumers: [],
+  producers: ['api'],
+  consumers: ['vault'],
 });
 
 export const PiiRedactionRequestedV1 = z.strictObject({
@@ -26,6 +30,7 @@ export const PiiRedactionRequestedV1 = z.strictObject({
   ]),
   reason: RedactionReason,
   requestedBy: OpaqueId.describe('API key id, policy id or DSAR id that asked for it.'),
+  requestedAt: Timestamp.optional(),
 });
 export type PiiRedactionRequestedV1 = z.infer<typeof PiiRedactionRequestedV1>;
 
@@ -34,10 +39,12 @@ export const PiiRedactionRequested = defineEvent<PiiRedactionRequestedV1>({
   eventType: 'pii.redaction.requested',
   eventVersion: 1,
   description:
-    'Defined for the redaction work (a permanent redaction asked for by the API, retention or a DSAR); nothing publishes or consumes it yet, and the vault does not redact.',
+    "A permanent redaction asked for: one inquiry, or every inquiry of a subject (the blind index of its reference id, never the value) in the organization, including the subject's inquiries that arrive until the redaction completes. The vault applies it.",
   data: PiiRedactionRequestedV1,
   key: (data, organizationId) =>
-    data.target.kind === 'inquiry' ? data.target.inquiryId : `${organizationId}:${data.target.subjectRef}`,
+    data.target.kind === 'inquiry'
+      ? `${organizationId}:${data.target.inquiryId}`
+      : `${organizationId}:${data.target.subjectRef}`,
   example: {
     organizationId: 'org_acme',
     data: {
@@ -45,6 +52,7 @@ export const PiiRedactionRequested = defineEvent<PiiRedactionRequestedV1>({
       target: { kind: 'inquiry', inquiryId: 'inq_2zQm9xYp' },
       reason: 'api_request',
       requestedBy: 'key_7Hq2',
+      requestedAt: '2026-11-25T10:19:58.000Z',
     },
   },
 });
@@ -52,13 +60,13 @@ export const PiiRedactionRequested = defineEvent<PiiRedactionRequestedV1>({
 export const PiiRedactedTopic = defineTopic({
   name: 'pii.redacted',
   description:
-    'Reserved for the redaction ledger (one record per redacted inquiry, compacted, kept forever). Nothing publishes or consumes it yet.',
+    'The redaction ledger of record: one record per redacted inquiry, compacted and kept forever, so a database restored from an old backup is reconciled from it.',
   partitions: 6,
   retentionMs: retention.forever,
   cleanupPolicy: 'compact',
   carriesPii: false,
-  producers: [],
-  consumers: [],
+  producers: ['vault'],
+  consumers: ['vault', ...RedactionApplier.options],
   deadLetterRetentionMs: retention.days(30),
 });
 
@@ -67,6 +75,7 @@ export const PiiRedactedV1 = z.strictObject({
   inquiryId: InquiryId,
   reason: RedactionReason,
   redactedAt: Timestamp,
+  requestedBy: OpaqueId.optional(),
   attributesRedacted: z.array(z.enum(PII_ATTRIBUTES)),
 });
 export type PiiRedactedV1 = z.infer<typeof PiiRedactedV1>;
@@ -76,9 +85,10 @@ export const PiiRedacted = defineEvent<PiiRedactedV1>({
   eventType: 'pii.redacted',
   eventVersion: 1,
   description:
-    "Defined for the redaction work (an inquiry's ciphertexts deleted and its data key destroyed, for good); nothing publishes or consumes it yet.",
+    "An inquiry's ciphertexts and data key are deleted, for good. Ingest and the api's read model set `redactedAt` and keep the rest of the record (status never changes); each answers with `pii.redaction.applied`.",
   data: PiiRedactedV1,
-  key: (data) => data.inquiryId,
+  // Organization and inquiry: compaction keeps one record per key, and inquiry ids are the upstream's.
+  key: (data, organizationId) => `${organizationId}:${data.inquiryId}`,
   example: {
     organizationId: 'org_acme',
     data: {
@@ -86,7 +96,46 @@ export const PiiRedacted = defineEvent<PiiRedactedV1>({
       inquiryId: 'inq_2zQm9xYp',
       reason: 'api_request',
       redactedAt: '2026-11-25T10:20:00.000Z',
+      requestedBy: 'key_7Hq2',
       attributesRedacted: ['nameFirst', 'nameLast', 'birthdate'],
+    },
+  },
+});
+
+export const PiiRedactionAppliedTopic = defineTopic({
+  name: 'pii.redaction.applied',
+  description: 'Each service that keeps a record of inquiries says it applied a redaction. No PII.',
+  partitions: 6,
+  retentionMs: retention.days(30),
+  cleanupPolicy: 'delete',
+  carriesPii: false,
+  producers: [...RedactionApplier.options],
+  consumers: ['vault'],
+});
+
+export const PiiRedactionAppliedV1 = z.strictObject({
+  redactionId: OpaqueId,
+  inquiryId: InquiryId,
+  service: RedactionApplier,
+  appliedAt: Timestamp,
+});
+export type PiiRedactionAppliedV1 = z.infer<typeof PiiRedactionAppliedV1>;
+
+export const PiiRedactionApplied = defineEvent<PiiRedactionAppliedV1>({
+  topic: PiiRedactionAppliedTopic,
+  eventType: 'pii.redaction.applied',
+  eventVersion: 1,
+  description:
+    'A service applied `pii.redacted` to its own records (it holds nothing of the inquiry but the PII-free record with `redactedAt`). The vault completes a redaction once every service has.',
+  data: PiiRedactionAppliedV1,
+  key: (data, organizationId) => `${organizationId}:${data.inquiryId}`,
+  example: {
+    organizationId: 'org_acme',
+    data: {
+      redactionId: 'red_01JDX3',
+      inquiryId: 'inq_2zQm9xYp',
+      service: 'ingest',
+      appliedAt: '2026-11-25T10:20:00.180Z',
     },
   },
 });

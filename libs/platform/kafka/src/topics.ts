@@ -1,4 +1,4 @@
-import { effectiveRetentionMs, type TopicSpec } from '@veil/contracts';
+import { effectiveRetentionMs, segmentMs, type TopicSpec } from '@veil/contracts';
 import { ConfigResourceTypes, type Kafka } from 'kafkajs';
 
 export interface TopicReport {
@@ -8,10 +8,13 @@ export interface TopicReport {
 }
 
 function topicConfig(topic: TopicSpec, env: NodeJS.ProcessEnv): Record<string, string> {
+  const segment = segmentMs(topic, env);
   return {
     'retention.ms': String(effectiveRetentionMs(topic, env)),
     'cleanup.policy': topic.cleanupPolicy,
     'min.insync.replicas': '1',
+    // PII leaves with whole segments: short ones, so it does not outlive its retention by a week
+    ...(segment !== undefined ? { 'segment.ms': String(segment) } : {}),
   };
 }
 
@@ -62,7 +65,7 @@ export async function ensureTopics(
       resources: present.map((t) => ({
         type: ConfigResourceTypes.TOPIC,
         name: t.name,
-        configNames: ['retention.ms', 'cleanup.policy'],
+        configNames: ['retention.ms', 'cleanup.policy', 'segment.ms'],
       })),
     });
     const drifted = present.filter((t) => {

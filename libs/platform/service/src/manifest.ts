@@ -1,5 +1,5 @@
 import type { Type } from '@nestjs/common';
-import { callersOf, type InternalApi } from '@veil/contracts';
+import { callersOf, type InternalApi, TOPICS } from '@veil/contracts';
 import { serviceDatabaseUrl } from '@veil/platform/database';
 
 /**
@@ -161,6 +161,9 @@ export function deriveServiceEnvironment(
     LOG_LEVEL: infra.LOG_LEVEL ?? 'log',
   };
   if (infra.VEIL_MODE) env.VEIL_MODE = infra.VEIL_MODE;
+  // Topic retention overrides: what services say about how long raw records stay (e.g. the intake's).
+  for (const topic of TOPICS)
+    if (topic.retentionEnv && infra[topic.retentionEnv]) env[topic.retentionEnv] = infra[topic.retentionEnv]!;
   // Kafka: the infrastructure's protocol and CA; the service's own principal (veil-<service>).
   for (const key of ['KAFKA_SECURITY_PROTOCOL', 'KAFKA_SASL_MECHANISM', 'KAFKA_SSL_CA_FILE'])
     if (infra[key]) env[key] = infra[key]!;

@@ -98,6 +98,68 @@ export const ListInquiriesQuery = z.strictObject({
 
 export const InquiryPath = z.strictObject({ inquiryId: InquiryId });
 
+export const RedactionId = z
+  .string()
+  .max(32)
+  .regex(/^red_[A-Za-z0-9]{20}$/)
+  .describe('A redaction, as `DELETE /v1/inquiries/{inquiryId}` or `POST /v1/redactions` answered it.');
+export const RedactionPath = z.strictObject({ redactionId: RedactionId });
+
+export const CreateRedaction = z
+  .strictObject({
+    referenceId: text(256)
+      .min(1)
+      .describe(
+        "The customer's own id for the person: every inquiry of that person in the organization is redacted, and so is each one that arrives until the redaction completes. Not stored; the redaction keeps its blind index.",
+      ),
+  })
+  .meta({ id: 'CreateRedaction' });
+
+const APPLIERS = ['vault', 'ingest', 'api'] as const;
+
+export const Redaction = z
+  .strictObject({
+    id: RedactionId,
+    type: z.literal('redaction'),
+    target: z.discriminatedUnion('kind', [
+      z.strictObject({ kind: z.literal('inquiry'), inquiryId: InquiryId }),
+      z
+        .strictObject({ kind: z.literal('subject') })
+        .describe('Every inquiry of one person (by reference id).'),
+    ]),
+    reason: z.enum(['api_request', 'retention_policy', 'dsar_erasure']),
+    status: z
+      .enum(['requested', 'in_progress', 'completed'])
+      .describe(
+        '`requested`: accepted, not yet applied by the vault; `in_progress`: ciphertexts and keys deleted, other services still applying; `completed`: every service applied it.',
+      ),
+    requestedAt: Timestamp,
+    inquiriesRedacted: wholeNumber().describe(
+      'Inquiries whose PII this redaction deleted (0 when already redacted).',
+    ),
+    appliedBy: z
+      .record(z.enum(APPLIERS), Timestamp.nullable())
+      .describe('When each service had applied the whole redaction (null: not yet).'),
+    completedAt: Timestamp.nullable(),
+    rawEventsDeletedBy: Timestamp.nullable().describe(
+      'The intake topic keeps each raw inquiry event, PII included, for a bounded time (`VEIL_INTAKE_RETENTION_MS`, 7 days by default), and its dead-letter topic the same: raw events of these inquiries published before `requestedAt` are gone from Kafka by this time. Veil never reads them back into the vault (the redaction ledger refuses them). Null when that topic keeps records forever.',
+    ),
+  })
+  .meta({ id: 'Redaction' });
+export type Redaction = z.infer<typeof Redaction>;
+
+export const RedactionList = z
+  .strictObject({
+    data: z.array(Redaction).max(100),
+    nextCursor: Cursor.nullable().describe('Pass as `cursor` for the next page; null on the last page.'),
+  })
+  .meta({ id: 'RedactionList' });
+
+export const ListRedactionsQuery = z.strictObject({
+  pageSize: z.coerce.number().int().min(1).max(100).default(25),
+  cursor: Cursor.optional(),
+});
+
 export const ApiKeyId = z
   .string()
   .max(20)

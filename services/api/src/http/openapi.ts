@@ -148,6 +148,11 @@ function errorResponses(statuses: number[], extra: Record<number, string>): Reco
 
 const TAGS = {
   inquiries: { name: 'Inquiries', description: 'Inquiries, with PII only where enabled and allowed.' },
+  redactions: {
+    name: 'Redactions',
+    description:
+      'Permanent redaction: ciphertexts and data keys deleted, the PII-free record kept with `redactedAt`. A redacted attribute reads `{"redacted": true, "available": false}`.',
+  },
   organization: { name: 'Organization', description: 'The organization and its enabled attributes.' },
   'api-keys': { name: 'API keys', description: 'Scoped, expiring, revocable organization keys.' },
   'audit-log': { name: 'Audit log', description: 'Audit entries, proofs, checkpoints and exports.' },

@@ -83,15 +83,25 @@ export class InquiriesRepository {
     );
   }
 
-  /** From `inquiry.recorded` (consumer, system context): inserts missing rows, idempotent per inquiry. */
+  /**
+   * From `inquiry.recorded` (consumer, system context): inserts missing rows, idempotent per
+   * inquiry; redacted from the start when the record says so or a redaction came first.
+   */
   async insertFromRecorded(
     tx: EntityManager,
     rows: { organizationId: string; data: InquiryRecordedV1 }[],
   ): Promise<void> {
+    await lockReadModel(
+      tx,
+      rows.map((r) => r.organizationId),
+      'shared',
+    );
     await tx.query(
-      `insert into inquiries (organization_id, inquiry_id, template_id, status, attributes_provided, created_at)
-       select org, inq, tmpl, st, attrs, at from json_to_recordset($1::json)
-         as r(org text, inq text, tmpl text, st text, attrs text[], at timestamptz)
+      `insert into inquiries (organization_id, inquiry_id, template_id, status, attributes_provided, created_at, redacted_at)
+       select org, inq, tmpl, st, attrs, at,
+              coalesce(red, (select x.redacted_at from inquiry_redactions x where x.organization_id = org and x.inquiry_id = inq))
+         from json_to_recordset($1::json)
+           as r(org text, inq text, tmpl text, st text, attrs text[], at timestamptz, red timestamptz)
        on conflict (organization_id, inquiry_id) do nothing`,
       [
         JSON.stringify(
@@ -102,9 +112,25 @@ export class InquiriesRepository {
             st: r.data.status,
             attrs: r.data.attributesProvided,
             at: r.data.createdAt,
+            red: r.data.redactedAt ?? null,
           })),
         ),
       ],
     );
   }
+}
+
+/**
+ * Records and redactions of the same organizations take turns: a redaction that arrives while an
+ * inquiry's record is being inserted waits for it, so neither misses the other.
+ */
+export async function lockReadModel(
+  tx: EntityManager,
+  organizationIds: string[],
+  mode: 'shared' | 'exclusive',
+): Promise<void> {
+  const lock = mode === 'shared' ? 'pg_advisory_xact_lock_shared' : 'pg_advisory_xact_lock';
+  await tx.query(`select ${lock}(hashtext('api.read-model:' || o)) from unnest($1::text[]) as o`, [
+    [...new Set(organizationIds)].sort(),
+  ]);
 }

@@ -34,13 +34,6 @@ export class InquiriesService {
     return inquiry!;
   }
 
-  async assertExists(principal: Principal, inquiryId: string): Promise<void> {
-    const row = await this.tenants.forOrganization(principal.organizationId, (tx) =>
-      this.repository.get(tx, principal.organizationId, inquiryId),
-    );
-    if (!row) throw ApiError.notFound('no such inquiry');
-  }
-
   async list(
     principal: Principal,
     query: z.infer<typeof ListInquiriesQuery>,

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
+  type RedactionProgress,
   type RequestOf,
   type ResponseOf,
   type RevealedInquiry,
@@ -27,8 +28,8 @@ export interface RevealRequest {
 
 type Ops = typeof VaultApi.operations;
 /** The vault operations the api is a caller of. */
-type Operation = Ops['lookup' | 'reveal' | 'revealBatch'];
-const { lookup, revealBatch } = VaultApi.operations;
+type Operation = Ops['lookup' | 'reveal' | 'revealBatch' | 'subjectRef' | 'redactionStatus'];
+const { lookup, revealBatch, subjectRef, redactionStatus } = VaultApi.operations;
 
 /**
  * The vault's internal API as the customer API uses it: audited reveals and blind-index lookups,
@@ -68,6 +69,36 @@ export class VaultClient {
       grant: grantOf(principal),
     });
     return body.inquiryIds;
+  }
+
+  /** The blind index of a reference id, which a subject redaction names instead of the value. */
+  async subjectRef(principal: Principal, referenceId: string, requestId: string): Promise<string> {
+    const body = await this.call(subjectRef, {
+      ...this.granted(principal, requestId),
+      kind: 'referenceId',
+      value: referenceId,
+    });
+    return body.subjectRef;
+  }
+
+  /** Progress of the organization's redactions the vault has received. */
+  async redactionStatus(
+    principal: Principal,
+    redactionIds: string[],
+    requestId: string,
+  ): Promise<Map<string, RedactionProgress>> {
+    if (redactionIds.length === 0) return new Map();
+    const body = await this.call(redactionStatus, { ...this.granted(principal, requestId), redactionIds });
+    return new Map(body.redactions.map((r) => [r.redactionId, r]));
+  }
+
+  private granted(principal: Principal, requestId: string) {
+    return {
+      organizationId: principal.organizationId,
+      actor: { type: 'api_key' as const, id: principal.keyId },
+      requestId,
+      grant: grantOf(principal),
+    };
   }
 
   private async call<O extends Operation>(operation: O, body: RequestOf<O>): Promise<ResponseOf<O>> {

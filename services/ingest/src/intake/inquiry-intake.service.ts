@@ -38,6 +38,12 @@ export class InquiryIntakeService {
       if (!firstPerInquiry.has(k)) firstPerInquiry.set(k, e);
     }
     const candidates = [...firstPerInquiry.values()];
+    // Until this commits, a redaction of these organizations waits (PiiRedactedConsumer), so it
+    // cannot miss a record that the vault has but this transaction has not committed yet.
+    await tx.query(
+      `select pg_advisory_xact_lock_shared(hashtext('ingest.records:' || o)) from unnest($1::text[]) as o`,
+      [[...new Set(candidates.map((e) => e.organizationId))].sort()],
+    );
     const known = await queryRows<RecordRow>(
       tx,
       `select i.organization_id, i.inquiry_id from inquiries i
@@ -49,14 +55,19 @@ export class InquiryIntakeService {
     const duplicates = events.length - fresh.length;
     if (fresh.length === 0) return;
 
-    await this.vault.store(fresh.map(toVaultItem));
+    const stored = await this.vault.store(fresh.map(toVaultItem));
+    // Redacted (a replay of a redacted inquiry, or a new one of a subject under erasure): the
+    // vault stored nothing, and the record says so from the start.
+    const redacted = new Set(stored.filter((r) => r.redacted).map((r) => key(r.organizationId, r.inquiryId)));
+    const now = new Date().toISOString();
 
     const inserted = await queryRows<RecordRow>(
       tx,
-      `insert into inquiries (organization_id, inquiry_id, template_id, status, attributes_provided, source_event_id, occurred_at)
-       select org, inq, tmpl, st, attrs, evt, at
+      `insert into inquiries (organization_id, inquiry_id, template_id, status, attributes_provided, source_event_id,
+                              occurred_at, redacted_at)
+       select org, inq, tmpl, st, attrs, evt, at, red
          from json_to_recordset($1::json)
-           as r(org text, inq text, tmpl text, st text, attrs text[], evt text, at timestamptz)
+           as r(org text, inq text, tmpl text, st text, attrs text[], evt text, at timestamptz, red timestamptz)
        on conflict do nothing
        returning organization_id, inquiry_id`,
       [
@@ -69,12 +80,12 @@ export class InquiryIntakeService {
             attrs: providedAttributes(e.data),
             evt: e.eventId,
             at: e.occurredAt,
+            red: redacted.has(key(e.organizationId, e.data.inquiryId)) ? now : null,
           })),
         ),
       ],
     );
     const insertedKeys = new Set(inserted.map((r) => key(r.organization_id, r.inquiry_id)));
-    const now = new Date().toISOString();
     await this.outbox.enqueueMany(
       tx,
       InquiryRecorded,
@@ -89,10 +100,16 @@ export class InquiryIntakeService {
             status: e.data.status,
             createdAt: now,
             attributesProvided: providedAttributes(e.data),
+            ...(redacted.has(key(e.organizationId, e.data.inquiryId)) ? { redactedAt: now } : {}),
           },
         })),
     );
-    this.logger.debug?.({ msg: 'inquiries recorded', recorded: insertedKeys.size, duplicates });
+    this.logger.debug?.({
+      msg: 'inquiries recorded',
+      recorded: insertedKeys.size,
+      duplicates,
+      redacted: redacted.size,
+    });
   }
 }
 

@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { SERVICE_TOKEN } from '@veil/platform/service';
 
 import { INGEST_CONFIG, type IngestConfig } from '../config';
+import { PiiRedactedConsumer } from '../redaction/pii-redacted.consumer';
 import { VaultClient } from '../vault-client/vault-client';
 import { InquiryCreatedConsumer } from './inquiry-created.consumer';
 import { InquiryIntakeService } from './inquiry-intake.service';
@@ -18,6 +19,7 @@ export class IntakeModule {
         { provide: SERVICE_TOKEN, useValue: config.INGEST_INTAKE_TOKEN },
         InquiryCreatedConsumer,
         InquiryIntakeService,
+        PiiRedactedConsumer,
         VaultClient,
       ],
     };

@@ -34,14 +34,16 @@ export class GrantChecker {
     });
   }
 
-  authorizes(request: GrantedRequest, scope: Scope): boolean {
+  /** `scope`: the scope the operation needs, or a list of scopes any one of which will do. */
+  authorizes(request: GrantedRequest, scope: Scope | readonly Scope[]): boolean {
+    const accepted: readonly Scope[] = typeof scope === 'string' ? [scope] : scope;
     const check = verifyGrant(this.key, request.grant);
     let reason: string | undefined;
     if (!check.ok) reason = check.reason;
     else if (check.grant.organizationId !== request.organizationId) reason = 'organization';
     else if (request.actor.type !== 'api_key' || request.actor.id !== check.grant.keyId) reason = 'actor';
     else if (check.grant.requestId !== request.requestId) reason = 'request';
-    else if (!check.grant.scopes.includes(scope)) reason = 'scope';
+    else if (!accepted.some((s) => check.grant.scopes.includes(s))) reason = 'scope';
     if (reason) this.rejected.inc({ reason });
     return reason === undefined;
   }

@@ -4,11 +4,13 @@ import { ApiError, CallerGuard, parseBody, ServesOperation } from '@veil/platfor
 
 import { VAULT_CONFIG, type VaultConfig } from '../config';
 import { LookupService } from '../lookup/lookup.service';
+import { LedgerReconciler } from '../redaction/ledger-reconciler';
+import { RedactionStatusService } from '../redaction/redaction-status.service';
 import { RevealService } from '../reveal/reveal.service';
 import { VaultStore } from '../vaulting/vault-store.service';
 
 type Ops = typeof VaultApi.operations;
-const { store, lookup, reveal, revealBatch } = VaultApi.operations;
+const { store, lookup, reveal, revealBatch, subjectRef, redactionStatus } = VaultApi.operations;
 
 /**
  * Service-to-service endpoints (the contract: `VaultApi` in libs/contracts). Each caller presents
@@ -21,6 +23,8 @@ export class InternalController {
     private readonly vaultStore: VaultStore,
     private readonly reveals: RevealService,
     private readonly lookups: LookupService,
+    private readonly ledger: LedgerReconciler,
+    private readonly redactions: RedactionStatusService,
     @Inject(VAULT_CONFIG) private readonly config: VaultConfig,
   ) {}
 
@@ -29,6 +33,7 @@ export class InternalController {
   @HttpCode(200)
   async storeBatch(@Body() body: unknown): Promise<ResponseOf<Ops['store']>> {
     const request: RequestOf<Ops['store']> = parseBody(store.request, body);
+    this.ledger.assertReconciled();
     if (request.inquiries.length > this.config.VAULT_MAX_BATCH_INQUIRIES) {
       throw ApiError.badRequest(`at most ${this.config.VAULT_MAX_BATCH_INQUIRIES} inquiries per call`);
     }
@@ -39,14 +44,18 @@ export class InternalController {
   @ServesOperation(lookup)
   @HttpCode(200)
   async lookup(@Body() body: unknown): Promise<ResponseOf<Ops['lookup']>> {
-    return { inquiryIds: await this.lookups.lookup(parseBody(lookup.request, body)) };
+    const request = parseBody(lookup.request, body);
+    this.ledger.assertReconciled();
+    return { inquiryIds: await this.lookups.lookup(request) };
   }
 
   @Post(reveal.path)
   @ServesOperation(reveal)
   @HttpCode(200)
   async reveal(@Body() body: unknown): Promise<ResponseOf<Ops['reveal']>> {
-    return { inquiries: await this.reveals.reveal(parseBody(reveal.request, body)) };
+    const request = parseBody(reveal.request, body);
+    this.ledger.assertReconciled();
+    return { inquiries: await this.reveals.reveal(request) };
   }
 
   /** Several reveal requests in one call: one statement reads them all and writes each one's audit event. */
@@ -55,6 +64,21 @@ export class InternalController {
   @HttpCode(200)
   async revealBatch(@Body() body: unknown): Promise<ResponseOf<Ops['revealBatch']>> {
     const { requests } = parseBody(revealBatch.request, body);
+    this.ledger.assertReconciled();
     return { results: await this.reveals.revealMany(requests) };
+  }
+
+  @Post(subjectRef.path)
+  @ServesOperation(subjectRef)
+  @HttpCode(200)
+  async subjectRef(@Body() body: unknown): Promise<ResponseOf<Ops['subjectRef']>> {
+    return { subjectRef: await this.redactions.subjectRef(parseBody(subjectRef.request, body)) };
+  }
+
+  @Post(redactionStatus.path)
+  @ServesOperation(redactionStatus)
+  @HttpCode(200)
+  async redactionStatus(@Body() body: unknown): Promise<ResponseOf<Ops['redactionStatus']>> {
+    return { redactions: await this.redactions.status(parseBody(redactionStatus.request, body)) };
   }
 }

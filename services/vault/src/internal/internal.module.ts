@@ -5,6 +5,11 @@ import { VAULT_CONFIG, type VaultConfig } from '../config';
 import { GrantChecker } from '../grants/grant-checker';
 import { KeysModule } from '../keys/keys.module';
 import { LookupService } from '../lookup/lookup.service';
+import { LedgerReconciler } from '../redaction/ledger-reconciler';
+import { RedactionAppliedConsumer } from '../redaction/redaction-applied.consumer';
+import { RedactionRequestedConsumer } from '../redaction/redaction-requested.consumer';
+import { RedactionStatusService } from '../redaction/redaction-status.service';
+import { RedactionService } from '../redaction/redaction.service';
 import { RevealService } from '../reveal/reveal.service';
 import { VaultStore } from '../vaulting/vault-store.service';
 import { InternalController } from './internal.controller';
@@ -23,7 +28,12 @@ export class InternalModule {
           useValue: { api: config.VAULT_TOKEN_API, ingest: config.VAULT_TOKEN_INGEST },
         },
         GrantChecker,
+        LedgerReconciler,
         LookupService,
+        RedactionAppliedConsumer,
+        RedactionRequestedConsumer,
+        RedactionService,
+        RedactionStatusService,
         RevealService,
         VaultStore,
       ],

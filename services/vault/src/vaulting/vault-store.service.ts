@@ -11,6 +11,7 @@ import { inTenantTransaction, queryRows } from '@veil/platform/database';
 import { DataSource } from 'typeorm';
 
 import { type OrganizationKey, OrganizationKeyring } from '../keys/organization-keyring';
+import { RedactionService } from '../redaction/redaction.service';
 import { packFields } from './field-bundle';
 
 export interface InquiryToVault {
@@ -42,13 +43,15 @@ interface EncryptedInquiry {
  * Stores inquiries' PII: one random data key per inquiry wrapped by the organization's KEK, one
  * AES-256-GCM ciphertext per attribute (packed into one row per inquiry), blind indexes for the
  * searchable ones. Idempotent per (organization, inquiry): a repeated store writes nothing and
- * answers `created: false`; a redacted inquiry is never stored again.
+ * answers `created: false`; a redacted inquiry (in the ledger, or of a subject under erasure) is
+ * never stored again, and answers `redacted: true`.
  */
 @Injectable()
 export class VaultStore {
   constructor(
     private readonly dataSource: DataSource,
     private readonly keyring: OrganizationKeyring,
+    private readonly redactions: RedactionService,
   ) {}
 
   async store(batch: InquiryToVault[]): Promise<VaultedInquiry[]> {
@@ -58,14 +61,28 @@ export class VaultStore {
         unique.set(key(item.organizationId, item.inquiryId), item);
     const items = [...unique.values()];
 
-    const existing = await this.existing(items);
-    const fresh = items.filter((i) => !existing.has(key(i.organizationId, i.inquiryId)));
-    const encrypted = await this.encrypt(fresh);
+    const { present, ledgered } = await this.known(items);
+    const absent = items.filter((i) => !present.has(key(i.organizationId, i.inquiryId)));
+    // Redacted ones are not even encrypted; the transaction below checks the ledger again.
+    const encrypted = await this.encrypt(
+      absent.filter((i) => !ledgered.has(key(i.organizationId, i.inquiryId))),
+    );
     const created = new Set<string>();
+    let redacted = new Set<string>();
 
-    if (encrypted.length > 0) {
-      const organizations = encrypted.map((e) => e.organizationId);
+    if (absent.length > 0) {
+      const organizations = [...new Set(absent.map((e) => e.organizationId))].sort();
       await inTenantTransaction(this.dataSource, organizations, async (tx) => {
+        // A redaction takes this lock exclusively: it cannot commit between our ledger check and our insert.
+        await tx.query(
+          `select pg_advisory_xact_lock_shared(hashtext('vault.redaction:' || o)) from unnest($1::text[]) as o`,
+          [organizations],
+        );
+        redacted = await this.redactions.screen(tx, absent, (orgs) =>
+          this.subjectRefs(absent.filter((i) => orgs.includes(i.organizationId))),
+        );
+        const toInsert = encrypted.filter((e) => !redacted.has(key(e.organizationId, e.inquiryId)));
+        if (toInsert.length === 0) return;
         const won = await queryRows<{ organization_id: string; inquiry_id: string }>(
           tx,
           `insert into data_keys (organization_id, inquiry_id, data_key_version, kek_version, wrapped_key)
@@ -74,7 +91,7 @@ export class VaultStore {
            on conflict do nothing returning organization_id, inquiry_id`,
           [
             JSON.stringify(
-              encrypted.map((e) => ({
+              toInsert.map((e) => ({
                 org: e.organizationId,
                 inq: e.inquiryId,
                 kek: e.kekVersion,
@@ -86,7 +103,7 @@ export class VaultStore {
         );
         for (const w of won) created.add(key(w.organization_id, w.inquiry_id));
         // A concurrent store of the same inquiry won the race: its ciphertexts stand, ours are dropped.
-        const rows = encrypted.filter((e) => created.has(key(e.organizationId, e.inquiryId)));
+        const rows = toInsert.filter((e) => created.has(key(e.organizationId, e.inquiryId)));
         if (rows.length === 0) return;
         await tx.query(
           `insert into encrypted_fields (organization_id, inquiry_id, attributes, bundle, data_key_version)
@@ -133,6 +150,7 @@ export class VaultStore {
       organizationId: i.organizationId,
       inquiryId: i.inquiryId,
       created: created.has(key(i.organizationId, i.inquiryId)),
+      redacted: redacted.has(key(i.organizationId, i.inquiryId)),
     }));
   }
 
@@ -189,23 +207,56 @@ export class VaultStore {
     }
   }
 
-  /** Keys of the inquiries already in the vault (a data key row, redacted or not). */
-  private async existing(items: { organizationId: string; inquiryId: string }[]): Promise<Set<string>> {
-    if (items.length === 0) return new Set();
+  /** Which inquiries the vault holds, and which are redacted (in the ledger). */
+  private async known(
+    items: { organizationId: string; inquiryId: string }[],
+  ): Promise<{ present: Set<string>; ledgered: Set<string> }> {
+    if (items.length === 0) return { present: new Set(), ledgered: new Set() };
     const rows = await inTenantTransaction(
       this.dataSource,
       items.map((i) => i.organizationId),
       (tx) =>
-        queryRows<{ organization_id: string; inquiry_id: string }>(
+        queryRows<{ organization_id: string; inquiry_id: string; redacted: boolean }>(
           tx,
-          `select d.organization_id, d.inquiry_id
+          `select d.organization_id, d.inquiry_id, false as redacted
              from data_keys d
-             join unnest($1::text[], $2::text[]) as want(org, inq) on d.organization_id = want.org and d.inquiry_id = want.inq`,
+             join unnest($1::text[], $2::text[]) as want(org, inq) on d.organization_id = want.org and d.inquiry_id = want.inq
+           union all
+           select l.organization_id, l.inquiry_id, true
+             from redacted_inquiries l
+             join unnest($1::text[], $2::text[]) as want(org, inq) on l.organization_id = want.org and l.inquiry_id = want.inq`,
           [items.map((i) => i.organizationId), items.map((i) => i.inquiryId)],
         ),
     );
-    return new Set(rows.map((r) => key(r.organization_id, r.inquiry_id)));
+    return {
+      present: new Set(rows.filter((r) => !r.redacted).map((r) => key(r.organization_id, r.inquiry_id))),
+      ledgered: new Set(rows.filter((r) => r.redacted).map((r) => key(r.organization_id, r.inquiry_id))),
+    };
   }
+
+  /** Reference-id blind indexes of these inquiries (those that have one), for subject redactions. */
+  private async subjectRefs(items: InquiryToVault[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const [organizationId, list] of groupByOrganization(items)) {
+      const indexKey = await this.keyring.indexKey(organizationId);
+      try {
+        for (const item of list) {
+          const value = item.values.referenceId;
+          if (typeof value === 'string')
+            out.set(key(organizationId, item.inquiryId), blindIndex(indexKey.key, 'referenceId', value));
+        }
+      } finally {
+        indexKey.release();
+      }
+    }
+    return out;
+  }
+}
+
+function groupByOrganization(items: InquiryToVault[]): Map<string, InquiryToVault[]> {
+  const out = new Map<string, InquiryToVault[]>();
+  for (const item of items) out.set(item.organizationId, [...(out.get(item.organizationId) ?? []), item]);
+  return out;
 }
 
 function key(organizationId: string, inquiryId: string): string {
