@@ -15,4 +15,5 @@ export * from './audit-log';
 export * from './internal/internal-api';
 export * from './internal/vault-api';
 export * from './internal/audit-log-api';
+export * from './internal/retention-api';
 export * from './internal/catalog';

@@ -54,6 +54,8 @@ describe('the service catalog', () => {
       VAULT_GRANT_KEY: grantKey,
       AUDIT_LOG_INTERNAL_TOKEN: 'veil-local-audit-log-internal-token',
       AUDIT_LOG_URL: 'http://127.0.0.1:3005',
+      RETENTION_INTERNAL_TOKEN: 'veil-local-retention-internal-token',
+      RETENTION_URL: 'http://127.0.0.1:3003',
     });
     expect(env('ingest')).toEqual({
       ...base('ingest', 3001),
@@ -66,9 +68,15 @@ describe('the service catalog', () => {
       ...kms,
       VAULT_TOKEN_API: 'veil-local-vault-token-api',
       VAULT_TOKEN_INGEST: 'veil-local-vault-token-ingest',
+      VAULT_TOKEN_RETENTION: 'veil-local-vault-token-retention',
       VAULT_GRANT_KEY: grantKey,
     });
-    expect(env('retention')).toEqual(base('retention', 3003));
+    expect(env('retention')).toEqual({
+      ...base('retention', 3003),
+      RETENTION_INTERNAL_TOKEN: 'veil-local-retention-internal-token',
+      VAULT_TOKEN: 'veil-local-vault-token-retention',
+      VAULT_URL: 'http://127.0.0.1:3002',
+    });
     expect(env('dsar')).toEqual(base('dsar', 3004));
     expect(env('audit-log')).toEqual({
       ...base('audit_log', 3005),

@@ -116,6 +116,7 @@ describe('a service started with invalid configuration', () => {
       'VAULT_GRANT_KEY',
       'VAULT_TOKEN_API',
       'VAULT_TOKEN_INGEST',
+      'VAULT_TOKEN_RETENTION',
     ]);
   });
 });
@@ -127,7 +128,13 @@ describe('outside local mode', () => {
 
   it('every service refuses the well-known local credentials at boot, naming each one', async () => {
     const expected: Record<string, string[]> = {
-      api: ['AUDIT_LOG_INTERNAL_TOKEN', 'DATABASE_URL', 'VAULT_GRANT_KEY', 'VAULT_TOKEN'],
+      api: [
+        'AUDIT_LOG_INTERNAL_TOKEN',
+        'DATABASE_URL',
+        'RETENTION_INTERNAL_TOKEN',
+        'VAULT_GRANT_KEY',
+        'VAULT_TOKEN',
+      ],
       ingest: ['DATABASE_URL', 'INGEST_INTAKE_TOKEN', 'VAULT_TOKEN'],
       vault: [
         'AWS_ACCESS_KEY_ID',
@@ -136,8 +143,9 @@ describe('outside local mode', () => {
         'VAULT_GRANT_KEY',
         'VAULT_TOKEN_API',
         'VAULT_TOKEN_INGEST',
+        'VAULT_TOKEN_RETENTION',
       ],
-      retention: ['DATABASE_URL'],
+      retention: ['DATABASE_URL', 'RETENTION_INTERNAL_TOKEN', 'VAULT_TOKEN'],
       dsar: ['DATABASE_URL'],
       'audit-log': ['AUDIT_LOG_INTERNAL_TOKEN', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'DATABASE_URL'],
     };
@@ -173,6 +181,7 @@ describe('outside local mode', () => {
       'VEIL_MODE',
       'VAULT_TOKEN_API',
       'VAULT_TOKEN_INGEST',
+      'VAULT_TOKEN_RETENTION',
       'VAULT_GRANT_KEY',
       'AWS_ACCESS_KEY_ID',
       'AWS_SECRET_ACCESS_KEY',
@@ -193,6 +202,7 @@ describe('outside local mode', () => {
       'vault: config: VAULT_GRANT_KEY: required but not set',
       'vault: config: VAULT_TOKEN_API: required but not set',
       'vault: config: VAULT_TOKEN_INGEST: required but not set',
+      'vault: config: VAULT_TOKEN_RETENTION: required but not set',
     ]);
   });
 });

@@ -62,7 +62,12 @@ export class VaultCaller {
   }
 
   store(
-    inquiries: { organizationId: string; inquiryId: string; values: Record<string, string | string[]> }[],
+    inquiries: {
+      organizationId: string;
+      inquiryId: string;
+      values: Record<string, string | string[]>;
+      occurredAt?: string;
+    }[],
   ) {
     return this.post(VaultApi.operations.store.path, { inquiries }, this.ingestToken);
   }

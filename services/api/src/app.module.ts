@@ -9,6 +9,7 @@ import { MethodNotAllowedMiddleware } from './http/method-not-allowed.middleware
 import { VersionMiddleware } from './http/version.middleware';
 import { InquiriesModule } from './inquiries/inquiries.module';
 import { RedactionsModule } from './redactions/redactions.module';
+import { RetentionModule } from './retention/retention.module';
 import { API_MIGRATIONS } from './migrations';
 
 /**
@@ -26,6 +27,7 @@ export class AppModule implements NestModule {
         AccessModule.register(config),
         InquiriesModule,
         RedactionsModule,
+        RetentionModule,
         AuditLogModule,
       ],
       controllers: [DocsController],

@@ -15,6 +15,9 @@ export const ApiConfigSchema = baseConfigSchema.extend({
   /** Reveal calls to the vault in flight at once; requests arriving meanwhile share the next call. */
   VAULT_REVEAL_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(64).default(4),
   VAULT_REVEAL_MAX_BATCH: z.coerce.number().int().min(1).max(200).default(50),
+  RETENTION_URL: z.url(),
+  RETENTION_INTERNAL_TOKEN: serviceToken(),
+  RETENTION_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
   AUDIT_LOG_URL: z.url(),
   AUDIT_LOG_INTERNAL_TOKEN: serviceToken(),
   AUDIT_LOG_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),

@@ -35,6 +35,7 @@ export class ApiStack {
     readonly vault: ServiceProcess,
     readonly ingest: ServiceProcess,
     readonly auditLog: ServiceProcess,
+    public retention: ServiceProcess,
   ) {}
 
   static async start(): Promise<ApiStack> {
@@ -46,13 +47,41 @@ export class ApiStack {
     const auditLog = new ServiceProcess('audit-log', {
       overrides: { PORT: String(await freePort()), AUDIT_CHECKPOINT_INTERVAL_MS: '500' },
     });
-    const stack = new ApiStack(vault, ingest, auditLog);
+    const retention = ApiStack.retentionProcess(await freePort(), vaultPort);
+    const stack = new ApiStack(vault, ingest, auditLog, retention);
     vault.start();
     ingest.start();
     auditLog.start();
-    await Promise.all([vault.waitReady(), ingest.waitReady(), auditLog.waitReady()]);
+    retention.start();
+    await Promise.all([vault.waitReady(), ingest.waitReady(), auditLog.waitReady(), retention.waitReady()]);
     await stack.addApi();
     return stack;
+  }
+
+  private static retentionProcess(port: number, vaultPort: number, overrides: Record<string, string> = {}) {
+    return new ServiceProcess('retention', {
+      overrides: {
+        PORT: String(port),
+        VAULT_URL: `http://127.0.0.1:${vaultPort}`,
+        RETENTION_TICK_MS: '500',
+        ...overrides,
+      },
+    });
+  }
+
+  /**
+   * Stops the retention service (SIGTERM, or SIGKILL with `kill`) and starts it again, e.g. with its
+   * clock moved ahead (RETENTION_TEST_CLOCK_OFFSET_MS, test builds only). The api keeps its URL.
+   */
+  async restartRetention(
+    overrides: Record<string, string> = {},
+    how: 'stop' | 'kill' = 'stop',
+  ): Promise<void> {
+    if (this.retention.running) await (how === 'kill' ? this.retention.kill() : this.retention.stop());
+    const port = Number(new URL(this.retention.baseUrl).port);
+    this.retention = ApiStack.retentionProcess(port, Number(new URL(this.vault.baseUrl).port), overrides);
+    this.retention.start();
+    await this.retention.waitReady();
   }
 
   get api(): ServiceProcess {
@@ -65,6 +94,7 @@ export class ApiStack {
         PORT: String(await freePort()),
         VAULT_URL: this.vault.baseUrl,
         AUDIT_LOG_URL: this.auditLog.baseUrl,
+        RETENTION_URL: this.retention.baseUrl,
         API_RATE_LIMIT_PER_SECOND: '100000',
         ...overrides,
       },
@@ -78,7 +108,9 @@ export class ApiStack {
   async stop(): Promise<void> {
     await this.dataSource?.destroy();
     await Promise.allSettled(
-      [...this.apis, this.ingest, this.vault, this.auditLog].filter((p) => p.running).map((p) => p.stop()),
+      [...this.apis, this.ingest, this.retention, this.vault, this.auditLog]
+        .filter((p) => p.running)
+        .map((p) => p.stop()),
     );
   }
 
@@ -87,6 +119,7 @@ export class ApiStack {
       this.vault.logFile,
       this.ingest.logFile,
       this.auditLog.logFile,
+      this.retention.logFile,
       ...this.apis.map((a) => a.logFile),
     ];
   }

@@ -15,14 +15,17 @@ jest.setTimeout(300_000);
 
 function pathFor(
   route: ApiRoute,
-  ids: { inquiryId: string; keyId: string; eventId: string; redactionId?: string },
+  ids: { inquiryId: string; keyId: string; eventId: string; redactionId?: string; holdId?: string },
 ): string {
   return route.path
     .replace('{inquiryId}', ids.inquiryId)
     .replace('{keyId}', ids.keyId)
     .replace('{eventId}', ids.eventId)
-    .replace('{redactionId}', ids.redactionId ?? MISSING_REDACTION);
+    .replace('{redactionId}', ids.redactionId ?? MISSING_REDACTION)
+    .replace('{holdId}', ids.holdId ?? MISSING_HOLD);
 }
+
+const MISSING_HOLD = 'hold_000000000000000000000000';
 
 const MISSING_REDACTION = 'red_00000000000000000000';
 
@@ -31,6 +34,8 @@ function bodyFor(route: ApiRoute): unknown {
   if (route.operationId === 'putEnabledAttributes') return { attributes: [] };
   if (route.operationId === 'createApiKey') return { name: 'matrix', scopes: ['inquiry:read'] };
   if (route.operationId === 'createRedaction') return { referenceId: 'matrix-nobody' };
+  if (route.operationId === 'putRetentionPolicy') return { rules: [] };
+  if (route.operationId === 'createLegalHold') return { referenceId: 'matrix-nobody', basis: 'scope matrix' };
   return undefined;
 }
 
@@ -50,6 +55,8 @@ describe('customer API', () => {
   const bInquiries = [inquiry(canary('B')), inquiry(canary('B')), inquiry(canary('B'))];
   /** B's redaction of an inquiry of its own, for probing the redaction routes. */
   let bRedactionId: string;
+  /** B's legal hold on an inquiry of its own, for probing the legal-hold routes. */
+  let bHoldId: string;
   /** What the scope matrix redacts (the route is real): none of the inquiries other tests read. */
   const matrixTarget = inquiry(canary('A'));
   const bRedacted = inquiry(canary('B'));
@@ -69,6 +76,12 @@ describe('customer API', () => {
     const redaction = await stack.call('DELETE', `/v1/inquiries/${bRedacted.inquiryId}`, b.adminKey);
     expect(redaction.status).toBe(202);
     bRedactionId = redaction.body.id as string;
+    const hold = await stack.call('POST', '/v1/legal-holds', b.adminKey, {
+      inquiryId: bInquiries[0]!.inquiryId,
+      basis: 'tenant isolation probe',
+    });
+    expect(hold.status).toBe(201);
+    bHoldId = hold.body.id as string;
     const bReader = await stack.key(b.id, ['inquiry:read']);
     expect((await stack.call('GET', '/v1/api-keys', bReader.secret)).status).toBe(403);
     bEventId = await expectEventually(async () => {
@@ -100,6 +113,7 @@ describe('customer API', () => {
           keyId: bKeyId,
           eventId: bEventId,
           redactionId: bRedactionId,
+          holdId: bHoldId,
         });
         const res = await stack.call(route.method.toUpperCase(), path, a.adminKey, bodyFor(route), {}, api);
         expect({ route: route.operationId, status: res.status, code: res.body.code }).toEqual({

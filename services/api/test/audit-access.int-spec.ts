@@ -42,6 +42,10 @@ const VAULT_ROUTES: Record<string, 'reveal' | 'search' | null> = {
   'POST /internal/v1/inquiries/reveal-batch': 'reveal',
   'POST /internal/v1/subjects/ref': null, // a blind index for a subject redaction: reveals nothing stored
   'POST /internal/v1/redactions/status': null, // ids and times only
+  'POST /internal/v1/legal-holds/place': null, // ids and a basis; no PII
+  'POST /internal/v1/legal-holds/list': null,
+  'POST /internal/v1/legal-holds/release': null,
+  'POST /internal/v1/legal-holds/among': null, // which inquiries are held: ids only
 };
 
 /** Every HTTP route a running service mapped, from its own startup log: "GET /v1/inquiries/:inquiryId". */

@@ -17,7 +17,7 @@ const SEED = 20261125;
 /** Per operation and phase: each of the three runs takes 20-40 s on 2 cores. */
 const MAX_EXAMPLES = 25;
 const RUN_TIMEOUT_MS = 120_000;
-const OPERATIONS = 18;
+const OPERATIONS = 24;
 
 /**
  * Answers a request conforming to the document may still get, by the state it meets: a cursor Veil
@@ -35,8 +35,16 @@ const STATE_DEPENDENT = {
     'redactInquiry',
     'createRedaction',
     'listRedactions',
+    'putRetentionPolicy',
+    'createLegalHold',
+    'releaseLegalHold',
   ],
-  400: ['query.cursor: invalid', 'query.from: too_big', 'body.expiresAt: in_the_past'],
+  400: [
+    'query.cursor: invalid',
+    'query.from: too_big',
+    'body.expiresAt: in_the_past',
+    'body.rules: duplicate_template',
+  ],
   422: ['idempotency_key_reused'],
 };
 

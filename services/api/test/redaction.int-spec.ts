@@ -303,6 +303,36 @@ describe('redaction', () => {
     expect(done.inquiriesRedacted).toBe(2);
   });
 
+  it('keeps an erased subject erased: an event of that person that happened before the erasure is refused even after it completed, a later one is stored', async () => {
+    const reference = `erased-${canary('ER')}`;
+    const res = await stack.call('POST', '/v1/redactions', a.adminKey, { referenceId: reference });
+    const done = await waitCompleted(a.adminKey, res.body.id as string);
+    expect(done.inquiriesRedacted).toBe(0); // nothing of that person was here yet
+    const before = new Date(Date.parse(done.requestedAt as string) - 60_000).toISOString();
+    const after = new Date(Date.now() + 1_000).toISOString();
+    const [old, fresh] = [inquiry(canary('OLD')), inquiry(canary('NEW'))];
+    const stored = await vault.store([
+      {
+        organizationId: a.id,
+        inquiryId: old.inquiryId,
+        occurredAt: before,
+        values: { referenceId: reference, ...old.attributes },
+      },
+      {
+        organizationId: a.id,
+        inquiryId: fresh.inquiryId,
+        occurredAt: after,
+        values: { referenceId: reference, ...fresh.attributes },
+      },
+    ]);
+    expect(stored.body.results).toEqual([
+      { organizationId: a.id, inquiryId: old.inquiryId, created: false, redacted: true },
+      { organizationId: a.id, inquiryId: fresh.inquiryId, created: true, redacted: false },
+    ]);
+    expect(await vaultRows(a.id, old.inquiryId)).toEqual(NOTHING);
+    expect((await vaultRows(a.id, fresh.inquiryId)).data_keys).toBe(1);
+  });
+
   it('stores nothing for a redacted inquiry again: a duplicate event, a late store, counted and audited as suppressed', async () => {
     const target = inquiry(canary('D'));
     await stack.inquiries(a.id, a.adminKey, [target]);
@@ -378,14 +408,17 @@ describe('redaction', () => {
 
   it("brings nothing back when every consumer group replays from offset 0 (Kafka's consumer-groups tool) or the intake dead-letter topic is redriven", async () => {
     const [gone, kept] = [inquiry(canary('RP')), inquiry(canary('RK'))];
-    await stack.inquiries(a.id, a.adminKey, [gone, kept]);
-    // A raw record of `gone` in the intake dead-letter topic, as an earlier fault would have left it.
+    const goneEvent = createEvent(InquiryCreated, { organizationId: a.id, data: gone, producer: 'test' });
     const producer = testKafka().producer();
     await producer.connect();
-    const raw = toMessage(
-      InquiryCreated,
-      createEvent(InquiryCreated, { organizationId: a.id, data: gone, producer: 'test' }),
-    );
+    await producer.send({
+      topic: InquiryCreated.topic.name,
+      messages: [toMessage(InquiryCreated, goneEvent)],
+    });
+    await stack.inquiries(a.id, a.adminKey, [kept]);
+    await expectEventually(async () => expect((await get(a, gone.inquiryId)).status).toBe(200));
+    // A raw record of `gone` in the intake dead-letter topic, as an earlier fault would have left it.
+    const raw = toMessage(InquiryCreated, goneEvent);
     await producer.send({
       topic: InquiryCreated.topic.deadLetter!.name,
       messages: [
@@ -408,12 +441,19 @@ describe('redaction', () => {
     );
 
     // Replay: the services stopped, every group of theirs back to the first offset, then started again.
-    const services = [...stack.apis, stack.ingest, stack.vault, stack.auditLog];
+    const services = [...stack.apis, stack.ingest, stack.vault, stack.auditLog, stack.retention];
     for (const service of services) await service.stop();
+    // Ingest forgets it ever recorded `gone` (as if its database were older): the replayed event
+    // goes all the way to the vault, whose ledger refuses it.
+    await adminQuery(`delete from ingest.inquiries where organization_id = $1 and inquiry_id = $2`, [
+      a.id,
+      gone.inquiryId,
+    ]);
+    await adminQuery(`delete from ingest.kafka_inbox where event_id = $1`, [goneEvent.eventId]);
     const groups = kafkaTool(['consumer-groups', '--list'])
       .split('\n')
       .map((g) => g.trim())
-      .filter((g) => /^(ingest|vault|api|audit-log)\.[a-z-]+$/.test(g));
+      .filter((g) => /^(ingest|vault|api|audit-log|retention)\.[a-z-]+$/.test(g));
     expect(groups).toEqual(
       expect.arrayContaining([
         'ingest.inquiry-intake',
@@ -432,10 +472,19 @@ describe('redaction', () => {
         group,
         '--execute',
       ]);
-    for (const service of [stack.vault, stack.ingest, stack.auditLog, ...stack.apis]) service.start();
+    for (const service of [stack.vault, stack.ingest, stack.auditLog, stack.retention, ...stack.apis])
+      service.start();
     for (const service of services) await service.waitReady();
     await expectEventually(() => caughtUp(groups), { timeoutMs: 240_000 });
     await expectNothingBack();
+    await expectEventually(async () => {
+      const [row] = await adminQuery<{ n: number }>(
+        `select count(*)::int as n from audit_log.entries
+          where organization_id = $1 and action = 'pii.store_suppressed' and $2 = any(inquiry_ids)`,
+        [a.id, gone.inquiryId],
+      );
+      expect(row!.n).toBeGreaterThanOrEqual(1);
+    });
 
     // Redrive: the dead-lettered records of that inquiry, back onto the intake topic with the console tools.
     const dead = kafkaTool([

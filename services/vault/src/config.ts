@@ -16,6 +16,7 @@ export const VaultConfigSchema = baseConfigSchema.extend(kmsConfigSchema.shape).
   /** Each caller's own credential for the internal API; the contract says which operations each may use. */
   VAULT_TOKEN_INGEST: serviceToken(),
   VAULT_TOKEN_API: serviceToken(),
+  VAULT_TOKEN_RETENTION: serviceToken(),
   /** Verifies the access grants the customer API mints (HMAC-SHA256 key, base64, at least 32 bytes). */
   VAULT_GRANT_KEY: grantKeySchema,
   /** Encryptions under one organization key before it rotates; kept well under the GCM limit. */

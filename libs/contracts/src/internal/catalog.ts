@@ -2,10 +2,11 @@ import { z } from 'zod';
 
 import { AuditLogApi } from './audit-log-api';
 import type { InternalApi } from './internal-api';
+import { RetentionApi } from './retention-api';
 import { VaultApi } from './vault-api';
 
 /** Every internal HTTP API of Veil; a unit test of each service holds its controllers to its own. */
-export const INTERNAL_APIS: readonly InternalApi[] = [VaultApi, AuditLogApi];
+export const INTERNAL_APIS: readonly InternalApi[] = [VaultApi, AuditLogApi, RetentionApi];
 
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): string {
   return JSON.stringify(z.toJSONSchema(schema, { io, unrepresentable: 'any' }), null, 2);

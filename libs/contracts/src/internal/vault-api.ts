@@ -15,7 +15,16 @@ const PiiValues = z.partialRecord(z.enum(PII_ATTRIBUTES), attributeValue);
 
 export const VaultStoreRequest = z.strictObject({
   inquiries: z
-    .array(z.strictObject({ organizationId: OrganizationId, inquiryId: InquiryId, values: PiiValues }))
+    .array(
+      z.strictObject({
+        organizationId: OrganizationId,
+        inquiryId: InquiryId,
+        values: PiiValues,
+        occurredAt: Timestamp.optional().describe(
+          'When the upstream event says the inquiry happened: an inquiry of a subject erased since is never stored, even after the erasure completed (a redrive, a lagging consumer).',
+        ),
+      }),
+    )
     .min(1),
 });
 export type VaultStoreRequest = z.infer<typeof VaultStoreRequest>;
@@ -124,8 +133,29 @@ export const RedactionProgress = z.strictObject({
   /** Per service, when it applied the last of the redaction's inquiries (null: not all yet). */
   appliedBy: z.record(RedactionApplier, Timestamp.nullable()),
   completedAt: Timestamp.nullable(),
+  /** Inquiries the redaction named but left alone: under a legal hold (at most 1000 listed). */
+  held: z.array(z.strictObject({ inquiryId: InquiryId, holdId: OpaqueId, basis: z.string() })).max(1000),
 });
 export type RedactionProgress = z.infer<typeof RedactionProgress>;
+
+export const HoldBasis = z
+  .string()
+  .min(1)
+  .max(256)
+  .describe('Why the data must be kept, e.g. "AML record keeping (5 years)". Free text: no PII.');
+
+export const LegalHold = z.strictObject({
+  holdId: OpaqueId,
+  target: z.discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('inquiry'), inquiryId: InquiryId }),
+    z.strictObject({ kind: z.literal('subject') }),
+  ]),
+  basis: HoldBasis,
+  expiresAt: Timestamp.nullable(),
+  createdAt: Timestamp,
+  releasedAt: Timestamp.nullable(),
+});
+export type LegalHold = z.infer<typeof LegalHold>;
 
 /** The vault's internal API: ingest hands PII over; the customer API reveals and searches. */
 export const VaultApi = defineInternalApi({
@@ -169,6 +199,50 @@ export const VaultApi = defineInternalApi({
       request: VaultSubjectRefRequest,
       response: z.strictObject({ subjectRef: SubjectRef }),
       callers: ['api'],
+    },
+    placeHold: {
+      path: '/internal/v1/legal-holds/place',
+      description:
+        'Places a legal hold on an inquiry or on every inquiry of a subject (its blind index): no redaction touches them until it is released or expires. Audited.',
+      request: z.strictObject({
+        ...GrantedRequest,
+        target: z.discriminatedUnion('kind', [
+          z.strictObject({ kind: z.literal('inquiry'), inquiryId: InquiryId }),
+          z.strictObject({ kind: z.literal('subject'), subjectRef: SubjectRef }),
+        ]),
+        basis: HoldBasis,
+        expiresAt: Timestamp.optional(),
+      }),
+      response: LegalHold,
+      callers: ['api'],
+    },
+    listHolds: {
+      path: '/internal/v1/legal-holds/list',
+      description: "The organization's legal holds, newest first (at most 1000), released ones too if asked.",
+      request: z.strictObject({ ...GrantedRequest, includeReleased: z.boolean() }),
+      response: z.strictObject({ holds: z.array(LegalHold) }),
+      callers: ['api'],
+    },
+    releaseHold: {
+      path: '/internal/v1/legal-holds/release',
+      description:
+        'Releases a legal hold (404 unknown); redactions that skipped its inquiries are not redone. Audited.',
+      request: z.strictObject({ ...GrantedRequest, holdId: OpaqueId }),
+      response: LegalHold,
+      callers: ['api'],
+    },
+    heldAmong: {
+      path: '/internal/v1/legal-holds/among',
+      description:
+        'Which of these inquiries are under an active legal hold, and why (for retention planning).',
+      request: z.strictObject({
+        organizationId: OrganizationId,
+        inquiryIds: z.array(InquiryId).min(1).max(10_000),
+      }),
+      response: z.strictObject({
+        held: z.array(z.strictObject({ inquiryId: InquiryId, holdId: OpaqueId, basis: HoldBasis })),
+      }),
+      callers: ['retention'],
     },
     redactionStatus: {
       path: '/internal/v1/redactions/status',

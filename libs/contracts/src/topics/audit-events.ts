@@ -7,13 +7,13 @@ import { InquiryId, OpaqueId, SubjectRef } from '../ids';
 export const AuditEventsTopic = defineTopic({
   name: 'audit.events',
   description:
-    'Audit events from the outboxes of the vault, the api and the audit log, to the tamper-evident audit log. No PII.',
+    'Audit events from the outboxes of the vault, the api, retention and the audit log, to the tamper-evident audit log. No PII.',
   partitions: 6,
   retentionMs: retention.days(30),
   cleanupPolicy: 'delete',
   carriesPii: false,
   mustDeliver: true,
-  producers: ['vault', 'api', 'audit-log'],
+  producers: ['vault', 'api', 'audit-log', 'retention'],
   consumers: ['audit-log'],
 });
 

@@ -13,7 +13,7 @@ export const InquiryRecordedTopic = defineTopic({
   cleanupPolicy: 'delete',
   carriesPii: false,
   producers: ['ingest'],
-  consumers: ['api'],
+  consumers: ['api', 'retention'],
 });
 
 export const InquiryRecordedV1 = z.strictObject({

@@ -18,7 +18,9 @@ export const PiiRedactionRequestedTopic = defineTopic({
   retentionMs: retention.days(30),
   cleanupPolicy: 'delete',
   carriesPii: false,
-  producers: ['api'],
+  // a redaction that falls out of the pipeline is PII that was never deleted
+  mustDeliver: true,
+  producers: ['api', 'retention'],
   consumers: ['vault'],
 });
 
@@ -65,8 +67,10 @@ export const PiiRedactedTopic = defineTopic({
   retentionMs: retention.forever,
   cleanupPolicy: 'compact',
   carriesPii: false,
+  mustDeliver: true,
   producers: ['vault'],
-  consumers: ['vault', ...RedactionApplier.options],
+  // retention follows redactions to stop planning them; it keeps no record to apply them to
+  consumers: ['vault', ...RedactionApplier.options, 'retention'],
   deadLetterRetentionMs: retention.days(30),
 });
 
@@ -109,6 +113,7 @@ export const PiiRedactionAppliedTopic = defineTopic({
   retentionMs: retention.days(30),
   cleanupPolicy: 'delete',
   carriesPii: false,
+  mustDeliver: true,
   producers: [...RedactionApplier.options],
   consumers: ['vault'],
 });

@@ -52,3 +52,22 @@ export async function confineTransaction(
 ): Promise<void> {
   await tx.query(`select set_config('${TENANT_SETTING}', $1, true)`, [scopeValue(organizationIds)]);
 }
+
+/**
+ * Takes a transaction-scoped advisory lock per organization, in one lock space (a number each
+ * service picks for one purpose, so that its locks never collide with another purpose's or with
+ * the single-key locks of the outbox). Shared holders run together; an exclusive holder waits for
+ * them and they for it. Sorted, so two transactions never wait on each other in a cycle.
+ */
+export async function lockOrganizations(
+  tx: EntityManager,
+  lockSpace: number,
+  organizationIds: readonly string[],
+  mode: 'shared' | 'exclusive',
+): Promise<void> {
+  const lock = mode === 'shared' ? 'pg_advisory_xact_lock_shared' : 'pg_advisory_xact_lock';
+  await tx.query(`select ${lock}($1::int, hashtext(o)) from unnest($2::text[]) as o`, [
+    lockSpace,
+    [...new Set(organizationIds)].sort(),
+  ]);
+}

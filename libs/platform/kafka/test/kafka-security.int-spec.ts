@@ -177,7 +177,7 @@ describe('the local broker: TLS, SASL/SCRAM and ACLs made from the topic contrac
   });
 
   it('lets only the services that audit append to audit.events, and only the intake edge read inquiry.created', async () => {
-    for (const principal of ['veil-ingest', 'veil-retention', 'veil-dsar', 'veil-witness'])
+    for (const principal of ['veil-ingest', 'veil-dsar', 'veil-witness'])
       expect({
         principal,
         result: await produce(clientAs(principal), AuditEvent.topic.name, forgedAuditEvent()),

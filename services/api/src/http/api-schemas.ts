@@ -141,6 +141,10 @@ export const Redaction = z
       .record(z.enum(APPLIERS), Timestamp.nullable())
       .describe('When each service had applied the whole redaction (null: not yet).'),
     completedAt: Timestamp.nullable(),
+    held: z
+      .array(z.strictObject({ inquiryId: InquiryId, holdId: OpaqueId, basis: text(256) }))
+      .max(1000)
+      .describe('Inquiries the redaction left alone because a legal hold covers them, with its basis.'),
     rawEventsDeletedBy: Timestamp.nullable().describe(
       'The intake topic keeps each raw inquiry event, PII included, for a bounded time (`VEIL_INTAKE_RETENTION_MS`, 7 days by default), and its dead-letter topic the same: raw events of these inquiries published before `requestedAt` are gone from Kafka by this time. Veil never reads them back into the vault (the redaction ledger refuses them). Null when that topic keeps records forever.',
     ),
@@ -158,6 +162,105 @@ export const RedactionList = z
 export const ListRedactionsQuery = z.strictObject({
   pageSize: z.coerce.number().int().min(1).max(100).default(25),
   cursor: Cursor.optional(),
+});
+
+export const RetentionRule = z
+  .strictObject({
+    templateId: OpaqueId.optional().describe(
+      'The inquiry template the rule is for; absent: the default rule, for every template without one.',
+    ),
+    after: z
+      .enum(['created', 'terminal_status'])
+      .describe(
+        '`created`: days after the inquiry was recorded; `terminal_status`: only inquiries recorded in a final status (completed, approved, declined, expired, failed), days after that.',
+      ),
+    days: z.number().int().min(1).max(36_500),
+  })
+  .meta({ id: 'RetentionRule' });
+
+export const RetentionPolicyBody = z
+  .strictObject({
+    rules: z
+      .array(RetentionRule)
+      .max(100)
+      .describe('At most one rule per template and one default rule. Empty: nothing is redacted by policy.'),
+  })
+  .meta({ id: 'RetentionPolicyInput' });
+
+export const RetentionPolicy = z
+  .strictObject({
+    rules: z.array(RetentionRule).max(100),
+    updatedAt: Timestamp.nullable(),
+  })
+  .meta({ id: 'RetentionPolicy' });
+
+export const RetentionPreviewQuery = z.strictObject({
+  days: z.coerce.number().int().min(0).max(36_500).describe('The window: from now to this many days ahead.'),
+});
+
+export const RetentionPreview = z
+  .strictObject({
+    from: Timestamp,
+    to: Timestamp,
+    total: wholeNumber().describe('Inquiries the policy will redact in the window.'),
+    byTemplate: z.array(z.strictObject({ templateId: OpaqueId, count: wholeNumber() })).max(100_000),
+    held: z
+      .array(z.strictObject({ basis: text(256), count: wholeNumber() }))
+      .max(100_000)
+      .describe('Due in the window but under a legal hold (skipped while it lasts), by basis.'),
+  })
+  .meta({ id: 'RetentionPreview' });
+
+export const LegalHoldId = z
+  .string()
+  .max(32)
+  .regex(/^hold_[a-f0-9]{24}$/);
+export const LegalHoldPath = z.strictObject({ holdId: LegalHoldId });
+
+const holdTerms = {
+  basis: text(256).min(1).describe('Why the data must be kept, e.g. "AML record keeping". No personal data.'),
+  expiresAt: Timestamp.optional().describe('When the hold ends by itself; absent: until released.'),
+};
+
+export const CreateLegalHold = z
+  .union([
+    z.strictObject({ inquiryId: InquiryId.describe('Hold one inquiry.'), ...holdTerms }),
+    z.strictObject({
+      referenceId: text(256)
+        .min(1)
+        .describe(
+          "Hold every inquiry of a person, by the customer's reference id (kept only as its blind index).",
+        ),
+      ...holdTerms,
+    }),
+  ])
+  .meta({ id: 'CreateLegalHold' });
+
+export const LegalHold = z
+  .strictObject({
+    id: LegalHoldId,
+    type: z.literal('legal_hold'),
+    target: z.discriminatedUnion('kind', [
+      z.strictObject({ kind: z.literal('inquiry'), inquiryId: InquiryId }),
+      z.strictObject({ kind: z.literal('subject') }),
+    ]),
+    basis: text(256),
+    expiresAt: Timestamp.nullable(),
+    createdAt: Timestamp,
+    releasedAt: Timestamp.nullable(),
+  })
+  .meta({ id: 'LegalHold' });
+export type LegalHold = z.infer<typeof LegalHold>;
+
+export const LegalHoldList = z
+  .strictObject({ data: z.array(LegalHold).max(1000) })
+  .meta({ id: 'LegalHoldList' });
+
+export const ListLegalHoldsQuery = z.strictObject({
+  includeReleased: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
 });
 
 export const ApiKeyId = z

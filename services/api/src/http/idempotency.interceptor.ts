@@ -1,6 +1,12 @@
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 
-import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
+import {
+  type CallHandler,
+  type ExecutionContext,
+  Inject,
+  Injectable,
+  type NestInterceptor,
+} from '@nestjs/common';
 import type { Principal } from '@veil/platform/auth';
 import { queryRows } from '@veil/platform/database';
 import { ApiError, requestIdOf, toErrorResponse } from '@veil/platform/service';
@@ -8,6 +14,7 @@ import type { Request, Response } from 'express';
 import { from, type Observable, of, switchMap } from 'rxjs';
 
 import { TenantDb } from '../access/tenant-db';
+import { API_CONFIG, type ApiConfig } from '../config';
 import { IDEMPOTENCY_KEY_PATTERN } from './routes';
 
 interface Stored {
@@ -26,8 +33,12 @@ function withoutSecrets(body: unknown): unknown {
   return body && typeof body === 'object' && 'secret' in body ? { ...body, secret: null } : body;
 }
 
-/** A canonical hash of what the request asks for: method, path and body (keys sorted). */
-function requestHash(req: Request): string {
+/**
+ * A keyed fingerprint of what the request asks for: method, path and body (keys sorted). Keyed,
+ * because a body may hold personal data (a reference id to redact or hold): a plain hash of an
+ * easily guessed value could be reversed by trying values.
+ */
+function requestHash(req: Request, key: Buffer): string {
   const canonical = (value: unknown): unknown =>
     Array.isArray(value)
       ? value.map(canonical)
@@ -38,7 +49,7 @@ function requestHash(req: Request): string {
               .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
           )
         : value;
-  return createHash('sha256')
+  return createHmac('sha256', key)
     .update(`${req.method} ${req.path}\n${JSON.stringify(canonical(req.body ?? null))}`)
     .digest('hex');
 }
@@ -51,7 +62,17 @@ function requestHash(req: Request): string {
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
-  constructor(private readonly tenants: TenantDb) {}
+  private readonly fingerprintKey: Buffer;
+
+  constructor(
+    private readonly tenants: TenantDb,
+    @Inject(API_CONFIG) config: ApiConfig,
+  ) {
+    // a key of its own, derived from a secret the api holds anyway
+    this.fingerprintKey = createHmac('sha256', Buffer.from(config.VAULT_GRANT_KEY, 'base64'))
+      .update('veil idempotency fingerprint v1')
+      .digest();
+  }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const req = context.switchToHttp().getRequest<Request & { principal?: Principal }>();
@@ -63,7 +84,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
         fields: [{ path: 'header.Idempotency-Key', issue: 'invalid_format' }],
       });
     const organizationId = req.principal!.organizationId;
-    const hash = requestHash(req);
+    const hash = requestHash(req, this.fingerprintKey);
 
     return from(this.claim(organizationId, key, req, hash)).pipe(
       switchMap((stored) => {

@@ -153,6 +153,14 @@ const TAGS = {
     description:
       'Permanent redaction: ciphertexts and data keys deleted, the PII-free record kept with `redactedAt`. A redacted attribute reads `{"redacted": true, "available": false}`.',
   },
+  'retention-policy': {
+    name: 'Retention',
+    description: 'Automated redaction by policy, with a dry-run preview.',
+  },
+  'legal-holds': {
+    name: 'Legal holds',
+    description: 'Data that must be kept: no redaction touches it while a hold lasts.',
+  },
   organization: { name: 'Organization', description: 'The organization and its enabled attributes.' },
   'api-keys': { name: 'API keys', description: 'Scoped, expiring, revocable organization keys.' },
   'audit-log': { name: 'Audit log', description: 'Audit entries, proofs, checkpoints and exports.' },

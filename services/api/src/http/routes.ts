@@ -27,6 +27,8 @@ export interface ApiRoute {
 
 const INVALID_OR_FOREIGN_CURSOR = 'Invalid request, or a `cursor` Veil did not issue.';
 const VAULT_REJECTED = 'The vault refused the request (a fault of Veil; quote the requestId).';
+const RETENTION_REJECTED =
+  'The retention service refused the request (a fault of Veil; quote the requestId).';
 const AUDIT_LOG_REJECTED = 'The audit log refused the request (a fault of Veil; quote the requestId).';
 
 /**
@@ -104,6 +106,75 @@ export const ROUTES = {
     scopes: ['inquiry:read'],
     params: S.RedactionPath,
     success: { status: 200, schema: S.Redaction, description: 'The redaction.' },
+    errors: { 502: VAULT_REJECTED },
+  },
+  getRetentionPolicy: {
+    method: 'get',
+    path: '/v1/retention-policy',
+    operationId: 'getRetentionPolicy',
+    summary: "Your organization's retention policy: when PII is redacted automatically.",
+    scopes: ['retention:manage'],
+    success: { status: 200, schema: S.RetentionPolicy, description: 'The policy.' },
+    errors: { 502: RETENTION_REJECTED },
+  },
+  putRetentionPolicy: {
+    method: 'put',
+    path: '/v1/retention-policy',
+    operationId: 'putRetentionPolicy',
+    summary:
+      'Replace the retention policy. Every inquiry not yet redacted is planned again: a shorter period applies to old inquiries too, a longer one postpones them. Audited.',
+    scopes: ['retention:manage'],
+    body: S.RetentionPolicyBody,
+    success: { status: 200, schema: S.RetentionPolicy, description: 'The new policy.' },
+    errors: { 400: 'Invalid request, or two rules for one template.', 502: RETENTION_REJECTED },
+  },
+  previewRetention: {
+    method: 'get',
+    path: '/v1/retention-policy/preview',
+    operationId: 'previewRetention',
+    summary:
+      'A dry run: what the policy will redact in the next `days` days, per template, and what legal holds keep.',
+    scopes: ['retention:manage'],
+    query: S.RetentionPreviewQuery,
+    success: { status: 200, schema: S.RetentionPreview, description: 'The preview.' },
+    errors: { 502: RETENTION_REJECTED },
+  },
+  createLegalHold: {
+    method: 'post',
+    path: '/v1/legal-holds',
+    operationId: 'createLegalHold',
+    summary:
+      'Place a legal hold on an inquiry or on every inquiry of a person: no redaction (by API, policy or erasure) touches them while it lasts. Audited.',
+    scopes: ['retention:manage'],
+    body: S.CreateLegalHold,
+    success: { status: 201, schema: S.LegalHold, description: 'The hold.' },
+    idempotent: true,
+    errors: {
+      400: 'Invalid request, or `expiresAt` not in the future.',
+      404: "No such inquiry (another organization's id answers the same).",
+      502: VAULT_REJECTED,
+    },
+  },
+  listLegalHolds: {
+    method: 'get',
+    path: '/v1/legal-holds',
+    operationId: 'listLegalHolds',
+    summary: 'Legal holds, newest first (at most 1000); released ones with `includeReleased=true`.',
+    scopes: ['retention:manage'],
+    query: S.ListLegalHoldsQuery,
+    success: { status: 200, schema: S.LegalHoldList, description: 'The holds.' },
+    errors: { 502: VAULT_REJECTED },
+  },
+  releaseLegalHold: {
+    method: 'delete',
+    path: '/v1/legal-holds/{holdId}',
+    operationId: 'releaseLegalHold',
+    summary:
+      'Release a legal hold. Redactions that skipped its inquiries are not redone; retention resumes. Audited.',
+    scopes: ['retention:manage'],
+    params: S.LegalHoldPath,
+    success: { status: 200, schema: S.LegalHold, description: 'The released hold.' },
+    idempotent: true,
     errors: { 502: VAULT_REJECTED },
   },
   getOrganization: {

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { InquiryRecordedV1, PiiAttribute } from '@veil/contracts';
-import { queryRows } from '@veil/platform/database';
+import { lockOrganizations, queryRows } from '@veil/platform/database';
 import type { EntityManager } from 'typeorm';
 
 import { API_CONFIG, type ApiConfig } from '../config';
@@ -124,13 +124,13 @@ export class InquiriesRepository {
  * Records and redactions of the same organizations take turns: a redaction that arrives while an
  * inquiry's record is being inserted waits for it, so neither misses the other.
  */
-export async function lockReadModel(
+export function lockReadModel(
   tx: EntityManager,
   organizationIds: string[],
   mode: 'shared' | 'exclusive',
 ): Promise<void> {
-  const lock = mode === 'shared' ? 'pg_advisory_xact_lock_shared' : 'pg_advisory_xact_lock';
-  await tx.query(`select ${lock}(hashtext('api.read-model:' || o)) from unnest($1::text[]) as o`, [
-    [...new Set(organizationIds)].sort(),
-  ]);
+  return lockOrganizations(tx, READ_MODEL_LOCKS, organizationIds, mode);
 }
+
+/** Lock space of the read model's organizations (see lockReadModel). */
+const READ_MODEL_LOCKS = 2001;

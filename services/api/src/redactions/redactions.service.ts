@@ -51,12 +51,15 @@ export class RedactionsService {
         [principal.organizationId, inquiryId],
       );
       if (!known) throw ApiError.notFound('no such inquiry'); // another organization's id too
+      const requested = await this.request(tx, principal, { kind: 'inquiry', inquiryId }, requestId);
+      if (requested) return requested;
+      // asked before (or by a concurrent request that committed first): that redaction
       const [existing] = await queryRows<RedactionRow>(
         tx,
         `select ${COLUMNS} from redactions where organization_id = $1 and inquiry_id = $2`,
         [principal.organizationId, inquiryId],
       );
-      return existing ?? this.request(tx, principal, { kind: 'inquiry', inquiryId }, requestId);
+      return existing!;
     });
     return (await this.render(principal, [row], requestId))[0]!;
   }
@@ -64,8 +67,9 @@ export class RedactionsService {
   /** Every inquiry of a person, by the customer's reference id (which is not stored, only its blind index). */
   async redactSubject(principal: Principal, referenceId: string, requestId: string): Promise<Redaction> {
     const subjectRef = await this.vault.subjectRef(principal, referenceId, requestId);
-    const row = await this.tenants.forOrganization(principal.organizationId, (tx) =>
-      this.request(tx, principal, { kind: 'subject', subjectRef }, requestId),
+    const row = await this.tenants.forOrganization(
+      principal.organizationId,
+      async (tx) => (await this.request(tx, principal, { kind: 'subject', subjectRef }, requestId))!,
     );
     return (await this.render(principal, [row], requestId))[0]!;
   }
@@ -114,12 +118,14 @@ export class RedactionsService {
     principal: Principal,
     target: PiiRedactionRequestedV1['target'],
     requestId: string,
-  ): Promise<RedactionRow> {
+  ): Promise<RedactionRow | undefined> {
     const redactionId = newRedactionId();
+    // one redaction per inquiry: a second request (even a concurrent one) inserts nothing
     const [row] = await queryRows<RedactionRow>(
       tx,
       `insert into redactions (organization_id, redaction_id, target_kind, inquiry_id, subject_ref, reason, requested_by)
        values ($1, $2, $3, $4, $5, 'api_request', $6)
+       on conflict (organization_id, inquiry_id) do nothing
        returning ${COLUMNS}`,
       [
         principal.organizationId,
@@ -130,6 +136,7 @@ export class RedactionsService {
         principal.keyId,
       ],
     );
+    if (!row) return undefined;
     await this.outbox.enqueue(tx, PiiRedactionRequested, {
       organizationId: principal.organizationId,
       correlationId: requestId,
@@ -182,6 +189,7 @@ function view(row: RedactionRow, progress: RedactionProgress | undefined): Redac
       api: progress?.appliedBy.api ?? null,
     },
     completedAt: progress?.completedAt ?? null,
+    held: progress?.held ?? [],
     rawEventsDeletedBy:
       RAW_EVENT_LIFETIME_MS === undefined
         ? null

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
+  type LegalHold,
   type RedactionProgress,
   type RequestOf,
   type ResponseOf,
@@ -28,8 +29,17 @@ export interface RevealRequest {
 
 type Ops = typeof VaultApi.operations;
 /** The vault operations the api is a caller of. */
-type Operation = Ops['lookup' | 'reveal' | 'revealBatch' | 'subjectRef' | 'redactionStatus'];
-const { lookup, revealBatch, subjectRef, redactionStatus } = VaultApi.operations;
+type Operation = Ops[
+  | 'lookup'
+  | 'reveal'
+  | 'revealBatch'
+  | 'subjectRef'
+  | 'redactionStatus'
+  | 'placeHold'
+  | 'listHolds'
+  | 'releaseHold'];
+const { lookup, revealBatch, subjectRef, redactionStatus, placeHold, listHolds, releaseHold } =
+  VaultApi.operations;
 
 /**
  * The vault's internal API as the customer API uses it: audited reveals and blind-index lookups,
@@ -92,6 +102,22 @@ export class VaultClient {
     return new Map(body.redactions.map((r) => [r.redactionId, r]));
   }
 
+  placeHold(
+    principal: Principal,
+    requestId: string,
+    hold: Pick<RequestOf<Ops['placeHold']>, 'target' | 'basis' | 'expiresAt'>,
+  ): Promise<LegalHold> {
+    return this.call(placeHold, { ...this.granted(principal, requestId), ...hold });
+  }
+
+  async listHolds(principal: Principal, requestId: string, includeReleased: boolean): Promise<LegalHold[]> {
+    return (await this.call(listHolds, { ...this.granted(principal, requestId), includeReleased })).holds;
+  }
+
+  releaseHold(principal: Principal, requestId: string, holdId: string): Promise<LegalHold> {
+    return this.call(releaseHold, { ...this.granted(principal, requestId), holdId });
+  }
+
   private granted(principal: Principal, requestId: string) {
     return {
       organizationId: principal.organizationId,
@@ -117,6 +143,9 @@ export class VaultClient {
     }
     if (answer.status === 200 && answer.body) return answer.body;
     if (answer.body?.code === 'ciphertext_integrity') throw failure('ciphertext_integrity');
+    // an unknown hold of the organization: the customer's to see, like any missing id
+    if (answer.status === 404 && operation.path === releaseHold.path)
+      throw ApiError.notFound('no such legal hold');
     if (answer.status >= 500) throw failure('vault_unavailable');
     throw new ApiError(502, 'vault_rejected', 'the vault rejected the request');
   }

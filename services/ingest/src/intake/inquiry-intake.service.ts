@@ -5,11 +5,14 @@ import {
   type InquiryCreatedV1,
   type PiiAttribute,
 } from '@veil/contracts';
-import { queryRows } from '@veil/platform/database';
+import { lockOrganizations, queryRows } from '@veil/platform/database';
 import { OutboxWriter } from '@veil/platform/kafka';
 import type { EntityManager } from 'typeorm';
 
 import { VaultClient, type VaultStoreItem } from '../vault-client/vault-client';
+
+/** Lock space of ingest's records per organization: intake takes it shared, redactions exclusively. */
+export const RECORD_LOCKS = 4001;
 
 interface RecordRow {
   organization_id: string;
@@ -40,9 +43,11 @@ export class InquiryIntakeService {
     const candidates = [...firstPerInquiry.values()];
     // Until this commits, a redaction of these organizations waits (PiiRedactedConsumer), so it
     // cannot miss a record that the vault has but this transaction has not committed yet.
-    await tx.query(
-      `select pg_advisory_xact_lock_shared(hashtext('ingest.records:' || o)) from unnest($1::text[]) as o`,
-      [[...new Set(candidates.map((e) => e.organizationId))].sort()],
+    await lockOrganizations(
+      tx,
+      RECORD_LOCKS,
+      candidates.map((e) => e.organizationId),
+      'shared',
     );
     const known = await queryRows<RecordRow>(
       tx,
@@ -122,6 +127,7 @@ function toVaultItem(e: EventEnvelope<InquiryCreatedV1>): VaultStoreItem {
   return {
     organizationId: e.organizationId,
     inquiryId: e.data.inquiryId,
+    occurredAt: e.occurredAt,
     values: {
       ...(e.data.referenceId !== undefined ? { referenceId: e.data.referenceId } : {}),
       ...e.data.attributes,

@@ -1,7 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { PiiRedacted, PiiRedactionApplied, type PiiRedactedV1 } from '@veil/contracts';
 import { type BatchHandler, type ConsumedEvent, EventConsumer, OutboxWriter } from '@veil/platform/kafka';
+import { lockOrganizations } from '@veil/platform/database';
 import type { EntityManager } from 'typeorm';
+
+import { RECORD_LOCKS } from '../intake/inquiry-intake.service';
 
 /**
  * Applies redactions to the PII-free inquiry record: `redacted_at` is set, everything else stays
@@ -15,9 +18,11 @@ export class PiiRedactedConsumer implements BatchHandler<PiiRedactedV1> {
   constructor(private readonly outbox: OutboxWriter) {}
 
   async handle(events: ConsumedEvent<PiiRedactedV1>[], tx: EntityManager): Promise<void> {
-    await tx.query(
-      `select pg_advisory_xact_lock(hashtext('ingest.records:' || o)) from unnest($1::text[]) as o`,
-      [[...new Set(events.map((e) => e.event.organizationId))].sort()],
+    await lockOrganizations(
+      tx,
+      RECORD_LOCKS,
+      events.map((e) => e.event.organizationId),
+      'exclusive',
     );
     await tx.query(
       `update inquiries i set redacted_at = r.at

@@ -5,12 +5,24 @@ import { ApiError, CallerGuard, parseBody, ServesOperation } from '@veil/platfor
 import { VAULT_CONFIG, type VaultConfig } from '../config';
 import { LookupService } from '../lookup/lookup.service';
 import { LedgerReconciler } from '../redaction/ledger-reconciler';
+import { LegalHoldsService } from '../redaction/legal-holds.service';
 import { RedactionStatusService } from '../redaction/redaction-status.service';
 import { RevealService } from '../reveal/reveal.service';
 import { VaultStore } from '../vaulting/vault-store.service';
 
 type Ops = typeof VaultApi.operations;
-const { store, lookup, reveal, revealBatch, subjectRef, redactionStatus } = VaultApi.operations;
+const {
+  store,
+  lookup,
+  reveal,
+  revealBatch,
+  subjectRef,
+  redactionStatus,
+  placeHold,
+  listHolds,
+  releaseHold,
+  heldAmong,
+} = VaultApi.operations;
 
 /**
  * Service-to-service endpoints (the contract: `VaultApi` in libs/contracts). Each caller presents
@@ -25,6 +37,7 @@ export class InternalController {
     private readonly lookups: LookupService,
     private readonly ledger: LedgerReconciler,
     private readonly redactions: RedactionStatusService,
+    private readonly holds: LegalHoldsService,
     @Inject(VAULT_CONFIG) private readonly config: VaultConfig,
   ) {}
 
@@ -80,5 +93,33 @@ export class InternalController {
   @HttpCode(200)
   async redactionStatus(@Body() body: unknown): Promise<ResponseOf<Ops['redactionStatus']>> {
     return { redactions: await this.redactions.status(parseBody(redactionStatus.request, body)) };
+  }
+
+  @Post(placeHold.path)
+  @ServesOperation(placeHold)
+  @HttpCode(200)
+  placeHold(@Body() body: unknown): Promise<ResponseOf<Ops['placeHold']>> {
+    return this.holds.place(parseBody(placeHold.request, body));
+  }
+
+  @Post(listHolds.path)
+  @ServesOperation(listHolds)
+  @HttpCode(200)
+  async listHolds(@Body() body: unknown): Promise<ResponseOf<Ops['listHolds']>> {
+    return { holds: await this.holds.list(parseBody(listHolds.request, body)) };
+  }
+
+  @Post(releaseHold.path)
+  @ServesOperation(releaseHold)
+  @HttpCode(200)
+  releaseHold(@Body() body: unknown): Promise<ResponseOf<Ops['releaseHold']>> {
+    return this.holds.release(parseBody(releaseHold.request, body));
+  }
+
+  @Post(heldAmong.path)
+  @ServesOperation(heldAmong)
+  @HttpCode(200)
+  async heldAmong(@Body() body: unknown): Promise<ResponseOf<Ops['heldAmong']>> {
+    return { held: await this.holds.heldAmong(parseBody(heldAmong.request, body)) };
   }
 }

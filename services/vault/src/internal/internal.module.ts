@@ -6,6 +6,7 @@ import { GrantChecker } from '../grants/grant-checker';
 import { KeysModule } from '../keys/keys.module';
 import { LookupService } from '../lookup/lookup.service';
 import { LedgerReconciler } from '../redaction/ledger-reconciler';
+import { LegalHoldsService } from '../redaction/legal-holds.service';
 import { RedactionAppliedConsumer } from '../redaction/redaction-applied.consumer';
 import { RedactionRequestedConsumer } from '../redaction/redaction-requested.consumer';
 import { RedactionStatusService } from '../redaction/redaction-status.service';
@@ -25,10 +26,15 @@ export class InternalModule {
         { provide: VAULT_CONFIG, useValue: config },
         {
           provide: CALLER_TOKENS,
-          useValue: { api: config.VAULT_TOKEN_API, ingest: config.VAULT_TOKEN_INGEST },
+          useValue: {
+            api: config.VAULT_TOKEN_API,
+            ingest: config.VAULT_TOKEN_INGEST,
+            retention: config.VAULT_TOKEN_RETENTION,
+          },
         },
         GrantChecker,
         LedgerReconciler,
+        LegalHoldsService,
         LookupService,
         RedactionAppliedConsumer,
         RedactionRequestedConsumer,

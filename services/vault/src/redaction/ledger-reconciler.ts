@@ -121,18 +121,19 @@ export class LedgerReconciler implements OnApplicationBootstrap, BeforeApplicati
                 const entries: { organizationId: string; data: PiiRedactedV1 }[] = [];
                 for (const message of batch.messages) {
                   const decoded = decodeEvent([PiiRedacted], message.value);
-                  if (decoded.ok)
-                    entries.push({
-                      organizationId: decoded.event.organizationId,
-                      data: decoded.event.data as PiiRedactedV1,
-                    });
-                  else
-                    this.logger.warn({
-                      msg: 'unreadable ledger record skipped',
-                      partition: batch.partition,
-                      offset: message.offset,
-                      code: decoded.code,
-                    });
+                  // fail closed: a record that cannot be read may be a redaction not re-applied
+                  if (!decoded.ok) {
+                    reject(
+                      new Error(
+                        `unreadable ledger record at ${topic}/${batch.partition}@${message.offset}: ${decoded.code}`,
+                      ),
+                    );
+                    return;
+                  }
+                  entries.push({
+                    organizationId: decoded.event.organizationId,
+                    data: decoded.event.data as PiiRedactedV1,
+                  });
                 }
                 await this.reapply(entries, report);
                 const last = pending.get(batch.partition);

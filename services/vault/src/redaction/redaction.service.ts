@@ -10,7 +10,7 @@ import {
   RedactionApplier,
   type RedactionReason,
 } from '@veil/contracts';
-import { confineTransaction, queryRows } from '@veil/platform/database';
+import { confineTransaction, lockOrganizations as lockTenants, queryRows } from '@veil/platform/database';
 import { OutboxWriter } from '@veil/platform/kafka';
 import { MetricsService } from '@veil/platform/observability';
 import { Counter } from 'prom-client';
@@ -32,6 +32,8 @@ interface LedgerEntry {
   redactionId: string;
   reason: RedactionReason;
   requestedBy: string;
+  /** The subject's blind index when known before the inquiry is stored (a new inquiry under erasure). */
+  subjectRef?: string;
 }
 
 interface RedactionRow {
@@ -145,11 +147,53 @@ export class RedactionService {
         });
       }
     }
-    await this.redact(tx, entries);
+    await this.redact(tx, await this.withoutHeld(tx, entries));
     await this.complete(
       tx,
       todo.map((r) => ({ organizationId: r.organizationId, redactionId: r.data.redactionId })),
     );
+  }
+
+  /** Leaves out the entries under an active legal hold, recording each skip (with its hold) and auditing it. */
+  private async withoutHeld(tx: EntityManager, entries: LedgerEntry[]): Promise<LedgerEntry[]> {
+    if (entries.length === 0) return entries;
+    const holds = await activeHolds(tx, entries);
+    if (holds.size === 0) return entries;
+    const skipped = entries.filter((e) => holds.has(key(e.organizationId, e.inquiryId)));
+    await tx.query(
+      `insert into redaction_skips (organization_id, redaction_id, inquiry_id, hold_id)
+       select org, id, inq, hold from json_to_recordset($1::json) as r(org text, id text, inq text, hold text)
+       on conflict do nothing`,
+      [
+        JSON.stringify(
+          skipped.map((e) => ({
+            org: e.organizationId,
+            id: e.redactionId,
+            inq: e.inquiryId,
+            hold: holds.get(key(e.organizationId, e.inquiryId))!.holdId,
+          })),
+        ),
+      ],
+    );
+    await this.outbox.enqueueMany(
+      tx,
+      AuditEvent,
+      skipped.map((e) => {
+        const hold = holds.get(key(e.organizationId, e.inquiryId))!;
+        return {
+          organizationId: e.organizationId,
+          data: {
+            action: 'pii.redaction.held',
+            actor: { type: 'service' as const, id: 'vault' },
+            outcome: 'denied' as const,
+            targets: { inquiryIds: [e.inquiryId], resourceIds: [e.redactionId, hold.holdId] },
+            purpose: `legal hold: ${hold.basis}`.slice(0, 256),
+          },
+        };
+      }),
+      { ordered: false },
+    );
+    return entries.filter((e) => !holds.has(key(e.organizationId, e.inquiryId)));
   }
 
   /**
@@ -168,6 +212,7 @@ export class RedactionService {
       tx,
       `with wanted as (
          select distinct on (org, inq) org, inq, id from json_to_recordset($1::json) as r(org text, inq text, id text)
+          order by org, inq, id
        ),
        shredded as (
          delete from data_keys d using wanted w
@@ -187,7 +232,9 @@ export class RedactionService {
       [JSON.stringify(entries.map((e) => ({ org: e.organizationId, inq: e.inquiryId, id: e.redactionId })))],
     );
     // encrypted_fields rows went with their data key (on delete cascade), read before in the same snapshot.
-    const meta = new Map(entries.map((e) => [`${e.organizationId}\u0000${e.inquiryId}`, e]));
+    const meta = new Map<string, LedgerEntry>();
+    for (const e of [...entries].sort((x, y) => (x.redactionId < y.redactionId ? -1 : 1)))
+      if (!meta.has(key(e.organizationId, e.inquiryId))) meta.set(key(e.organizationId, e.inquiryId), e);
     const events = rows.map((row) => {
       const entry = meta.get(`${row.organization_id}\u0000${row.inquiry_id}`)!;
       return {
@@ -215,7 +262,7 @@ export class RedactionService {
    */
   async screen(
     tx: EntityManager,
-    items: { organizationId: string; inquiryId: string }[],
+    items: { organizationId: string; inquiryId: string; occurredAt?: string }[],
     subjectRefs: (organizationIds: string[]) => Promise<Map<string, string>>,
   ): Promise<Set<string>> {
     if (items.length === 0) return new Set();
@@ -249,18 +296,28 @@ export class RedactionService {
       );
     }
 
+    // Subjects under erasure: every erasure still open, and (for good) every erasure requested
+    // after an inquiry's own event happened, so that a late or redriven event of an erased person
+    // is not stored once the erasure has completed.
+    const occurred = items.map((i) => i.occurredAt).filter((t): t is string => t !== undefined);
+    const earliest =
+      occurred.length > 0 ? occurred.reduce((x, y) => (Date.parse(x) < Date.parse(y) ? x : y)) : null;
     const open = await queryRows<{
       organization_id: string;
       redaction_id: string;
       subject_ref: string;
       reason: RedactionReason;
       requested_by: string;
+      requested_at: Date;
+      completed_at: Date | null;
     }>(
       tx,
-      `select organization_id, redaction_id, subject_ref, reason, requested_by from redactions
-        where target_kind = 'subject' and completed_at is null and organization_id = any($1::text[])
-        for share`, // an inquiry added to it now must not miss its completion (see acknowledge)
-      [[...new Set(items.map((i) => i.organizationId))]],
+      `select organization_id, redaction_id, subject_ref, reason, requested_by, requested_at, completed_at from redactions
+        where target_kind = 'subject' and organization_id = any($1::text[])
+          and (completed_at is null or requested_at >= $2::timestamptz)
+        order by organization_id, redaction_id
+        for share`, // an inquiry added to an open one must not miss its completion (see acknowledge)
+      [[...new Set(items.map((i) => i.organizationId))], earliest],
     );
     if (open.length === 0) return blocked;
     const refs = await subjectRefs([...new Set(open.map((o) => o.organization_id))]);
@@ -269,18 +326,30 @@ export class RedactionService {
       const k = key(item.organizationId, item.inquiryId);
       const ref = refs.get(k);
       const redaction =
-        ref && open.find((o) => o.organization_id === item.organizationId && o.subject_ref === ref);
+        ref &&
+        open.find(
+          (o) =>
+            o.organization_id === item.organizationId &&
+            o.subject_ref === ref &&
+            (o.completed_at === null ||
+              (item.occurredAt !== undefined && Date.parse(item.occurredAt) <= o.requested_at.getTime())),
+        );
       if (!redaction || blocked.has(k)) continue;
-      blocked.add(k);
       entries.push({
         organizationId: item.organizationId,
         inquiryId: item.inquiryId,
         redactionId: redaction.redaction_id,
         reason: redaction.reason,
         requestedBy: redaction.requested_by,
+        subjectRef: ref,
       });
     }
-    await this.redact(tx, entries);
+    for (const entry of await this.withoutHeld(tx, entries))
+      blocked.add(key(entry.organizationId, entry.inquiryId));
+    await this.redact(
+      tx,
+      entries.filter((e) => blocked.has(key(e.organizationId, e.inquiryId))),
+    );
     return blocked;
   }
 
@@ -393,7 +462,23 @@ export class RedactionService {
         where r.organization_id = $1 and r.redaction_id = any($2::text[])`,
       [organizationId, redactionIds, APPLIERS],
     );
+    const skips = await queryRows<{
+      redaction_id: string;
+      inquiry_id: string;
+      hold_id: string;
+      basis: string;
+    }>(
+      tx,
+      `select s.redaction_id, s.inquiry_id, s.hold_id, h.basis
+         from redaction_skips s join legal_holds h on h.organization_id = s.organization_id and h.hold_id = s.hold_id
+        where s.organization_id = $1 and s.redaction_id = any($2::text[])
+        order by s.inquiry_id limit 1000`,
+      [organizationId, redactionIds],
+    );
     return rows.map((r) => ({
+      held: skips
+        .filter((s) => s.redaction_id === r.redaction_id)
+        .map((s) => ({ inquiryId: s.inquiry_id, holdId: s.hold_id, basis: s.basis })),
       redactionId: r.redaction_id,
       status: r.completed_at ? 'completed' : 'in_progress',
       inquiriesRedacted: r.inquiries,
@@ -444,14 +529,48 @@ export class RedactionService {
 }
 
 /**
+ * The active legal holds over these inquiries: on the inquiry itself, or on its subject (the blind
+ * index of its reference id). One hold per inquiry is enough to name.
+ */
+export async function activeHolds(
+  tx: EntityManager,
+  inquiries: { organizationId: string; inquiryId: string; subjectRef?: string }[],
+): Promise<Map<string, { holdId: string; basis: string }>> {
+  const rows = await queryRows<{ org: string; inq: string; hold_id: string; basis: string }>(
+    tx,
+    `select distinct on (w.org, w.inq) w.org, w.inq, h.hold_id, h.basis
+       from unnest($1::text[], $2::text[], $3::text[]) as w(org, inq, ref)
+       join legal_holds h on h.organization_id = w.org and h.released_at is null
+                          and (h.expires_at is null or h.expires_at > now())
+      where h.inquiry_id = w.inq
+         or (h.target_kind = 'subject' and h.subject_ref = w.ref)
+         or (h.target_kind = 'subject' and exists (
+               select 1 from blind_indexes b
+                where b.organization_id = w.org and b.inquiry_id = w.inq
+                  and b.kind = 'referenceId' and b.digest = h.subject_ref))
+      order by w.org, w.inq, h.created_at`,
+    [
+      inquiries.map((i) => i.organizationId),
+      inquiries.map((i) => i.inquiryId),
+      inquiries.map((i) => i.subjectRef ?? null),
+    ],
+  );
+  return new Map(rows.map((r) => [key(r.org, r.inq), { holdId: r.hold_id, basis: r.basis }]));
+}
+
+/** Lock space of redactions per organization: redactions take it exclusively, stores shared. */
+const REDACTION_LOCKS = 1001;
+
+/**
  * Stores of these organizations take the same lock shared (VaultStore): a store cannot check the
  * ledger, then insert an inquiry that a redaction ledgered in between.
  */
-export async function lockOrganizations(tx: EntityManager, organizationIds: string[]): Promise<void> {
-  await tx.query(
-    `select pg_advisory_xact_lock(hashtext('vault.redaction:' || o)) from unnest($1::text[]) as o`,
-    [[...new Set(organizationIds)].sort()],
-  );
+export function lockOrganizations(
+  tx: EntityManager,
+  organizationIds: string[],
+  mode: 'shared' | 'exclusive' = 'exclusive',
+): Promise<void> {
+  return lockTenants(tx, REDACTION_LOCKS, organizationIds, mode);
 }
 
 function actorOf(reason: RedactionReason, requestedBy: string): AuditEventV1['actor'] {

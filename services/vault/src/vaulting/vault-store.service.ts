@@ -11,7 +11,7 @@ import { inTenantTransaction, queryRows } from '@veil/platform/database';
 import { DataSource } from 'typeorm';
 
 import { type OrganizationKey, OrganizationKeyring } from '../keys/organization-keyring';
-import { RedactionService } from '../redaction/redaction.service';
+import { lockOrganizations, RedactionService } from '../redaction/redaction.service';
 import { packFields } from './field-bundle';
 
 export interface InquiryToVault {
@@ -19,6 +19,8 @@ export interface InquiryToVault {
   inquiryId: string;
   /** Attribute name -> plaintext; lists (file references) are stored JSON-encoded. */
   values: Partial<Record<PiiAttribute, string | string[]>>;
+  /** When the upstream event says it happened (see VaultStoreRequest). */
+  occurredAt?: string;
 }
 
 const INDEXED: Partial<Record<PiiAttribute, BlindIndexKind>> = {
@@ -74,10 +76,7 @@ export class VaultStore {
       const organizations = [...new Set(absent.map((e) => e.organizationId))].sort();
       await inTenantTransaction(this.dataSource, organizations, async (tx) => {
         // A redaction takes this lock exclusively: it cannot commit between our ledger check and our insert.
-        await tx.query(
-          `select pg_advisory_xact_lock_shared(hashtext('vault.redaction:' || o)) from unnest($1::text[]) as o`,
-          [organizations],
-        );
+        await lockOrganizations(tx, organizations, 'shared');
         redacted = await this.redactions.screen(tx, absent, (orgs) =>
           this.subjectRefs(absent.filter((i) => orgs.includes(i.organizationId))),
         );
