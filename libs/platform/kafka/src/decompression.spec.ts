@@ -91,7 +91,9 @@ describe.each(CODECS)('%s, bounded', (codec) => {
 
   it('tells corrupt input apart from a refusal', async () => {
     const compressed = compressWith(codec, sampleData(64 * KiB));
-    const truncated = compressed.subarray(0, Math.floor(compressed.length / 2));
+    // Cut inside the last block: a cut halfway could fall on a block boundary of a framed format,
+    // which is a valid, shorter stream (a flake seen once in CI).
+    const truncated = compressed.subarray(0, compressed.length - 1);
     const error: unknown = await Promise.resolve()
       .then(() => decode(truncated, 64 * MiB))
       .then(
